@@ -71,11 +71,12 @@ def _is_session_leader(pid: int) -> bool:
 @dataclass
 class ManagedProcess:
     """A process started by start_detached: either a Popen of this Python process or a bare pid
-    read from a pid file written by another (earlier) process."""
+    read from a pid file written by another (earlier) process. stop() removes pid_path."""
 
     name: str
     popen_or_pid: subprocess.Popen[bytes] | int
     log_path: Path | None = None
+    pid_path: Path | None = None
 
     @property
     def pid(self) -> int:
@@ -95,7 +96,12 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 15) -> None:
-        """SIGTERM the process group, then SIGKILL it if the leader is still alive after timeout_s."""
+        """SIGTERM the process group; SIGKILL it if the leader is still alive after timeout_s."""
+        self._signal_and_wait(timeout_s)
+        if self.pid_path is not None:
+            self.pid_path.unlink(missing_ok=True)
+
+    def _signal_and_wait(self, timeout_s: float) -> None:
         for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 10.0)):
             if not self.is_alive():
                 return
@@ -150,7 +156,7 @@ def start_detached(
             start_new_session=True,
         )
     pid_path.write_text(f"{popen.pid}\n")
-    return ManagedProcess(name, popen, log_path)
+    return ManagedProcess(name, popen, log_path, pid_path)
 
 
 def _read_pid(pid_path: Path) -> int | None:

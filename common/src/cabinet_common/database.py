@@ -1,0 +1,52 @@
+"""Each service's own database: SQLite by default, PostgreSQL in production (SQLAlchemy async)."""
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every service's tables, including the shared outbox and inbox."""
+
+
+def create_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_safe_for_concurrent_writers(engine)
+    return engine
+
+
+def _make_sqlite_safe_for_concurrent_writers(engine: AsyncEngine) -> None:
+    # pysqlite's deferred transactions fail at once with "database is locked" when two
+    # transactions both read then write; BEGIN IMMEDIATE takes the write lock up front and
+    # honours busy_timeout instead (SQLAlchemy's documented SQLite recipe).
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+
+
+def session_factory(engine: AsyncEngine) -> Sessions:
+    return async_sessionmaker(engine, expire_on_commit=False)

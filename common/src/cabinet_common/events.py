@@ -1,0 +1,122 @@
+"""Cabinet's events on Kafka: which protobuf message travels on which topic, and the
+CloudEvents binary-mode envelope (``ce_*`` headers, ``content-type``, key = obligation id)."""
+
+import builtins
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from cabinet.obligations.v1 import events_pb2 as obligations
+from cabinet.receipts.v1 import events_pb2 as receipts
+from cabinet.submissions.v1 import events_pb2 as submissions
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from google.protobuf.message import Message
+
+CONTENT_TYPE = "application/protobuf"
+
+M = TypeVar("M", bound=Message)
+
+
+class Topic(StrEnum):
+    OBLIGATION_OPENED = "obligation.opened.v1"
+    FORM_SUBMITTED = "form.submitted.v1"
+    RECEIPTS_CHECKED = "receipts.checked.v1"
+    SUBMISSION_RETURNED = "submission.returned.v1"
+    ACKNOWLEDGEMENT_ISSUED = "acknowledgement.issued.v1"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.value}.dlq"
+
+
+TOPIC_OF_MESSAGE: dict[type[Message], Topic] = {
+    obligations.ObligationOpened: Topic.OBLIGATION_OPENED,
+    submissions.FormSubmitted: Topic.FORM_SUBMITTED,
+    receipts.ReceiptsChecked: Topic.RECEIPTS_CHECKED,
+    obligations.SubmissionReturned: Topic.SUBMISSION_RETURNED,
+    obligations.AcknowledgementIssued: Topic.ACKNOWLEDGEMENT_ISSUED,
+}
+# The CloudEvents type of each message is its protobuf full name.
+MESSAGE_OF_TYPE: dict[str, type[Message]] = {m.DESCRIPTOR.full_name: m for m in TOPIC_OF_MESSAGE}
+
+
+class InvalidEvent(ValueError):
+    """A Kafka record that is not a Cabinet CloudEvent; it belongs in the dead-letter topic."""
+
+
+@dataclass(frozen=True)
+class Event:
+    payload: Message
+    key: str
+    source: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def type(self) -> str:
+        return self.payload.DESCRIPTOR.full_name
+
+    @property
+    def topic(self) -> Topic:
+        return TOPIC_OF_MESSAGE[type(self.payload)]
+
+    def payload_as(self, message_class: builtins.type[M]) -> M:
+        if not isinstance(self.payload, message_class):
+            raise InvalidEvent(f"expected {message_class.DESCRIPTOR.full_name}, got {self.type}")
+        return self.payload
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def to_kafka(event: Event) -> KafkaRecord:
+    cloud_event = CloudEvent(
+        attributes={
+            "id": event.id,
+            "source": event.source,
+            "type": event.type,
+            "time": event.time,
+            "datacontenttype": CONTENT_TYPE,
+            "partitionkey": event.key,
+        },
+        data=event.payload.SerializeToString(),
+    )
+    message = ce_kafka.to_binary(cloud_event, JSONFormat())
+    headers = [(k, v) for k, v in message.headers.items() if k != "ce_partitionkey"]
+    return KafkaRecord(key=event.key.encode(), value=message.value, headers=headers)
+
+
+def from_kafka(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> Event:
+    try:
+        cloud_event = ce_kafka.from_binary(
+            ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b""),
+            JSONFormat(),
+        )
+        attributes = cloud_event.get_attributes()
+        message_class = MESSAGE_OF_TYPE[attributes["type"]]
+        if attributes.get("datacontenttype") != CONTENT_TYPE:
+            raise InvalidEvent(f"content-type must be {CONTENT_TYPE}")
+        payload = message_class.FromString(value or b"")
+        if key is None:
+            raise InvalidEvent("record has no key")
+        return Event(
+            payload=payload,
+            key=key.decode(),
+            source=attributes["source"],
+            id=attributes["id"],
+            time=attributes["time"],
+        )
+    except InvalidEvent:
+        raise
+    except KeyError as missing:
+        raise InvalidEvent(f"unknown event type or missing attribute: {missing}") from missing
+    except Exception as error:  # whatever a malformed record makes the decoders raise
+        raise InvalidEvent(f"{type(error).__name__}: {error}") from error

@@ -1,0 +1,165 @@
+"""Filers' HTTP API: submit a form with its receipt files, and read submissions back."""
+
+import json
+from typing import Annotated
+
+from cabinet_common.service import DbSession
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cabinet_intake.evidence import EvidenceStore
+from cabinet_intake.schemas import SubmissionAccepted, SubmissionIn, SubmissionOut
+from cabinet_intake.settings import IntakeSettings
+from cabinet_intake.submissions import (
+    IdempotencyConflict,
+    ObligationAlreadyAccepted,
+    UploadedFile,
+    take_submission,
+)
+from cabinet_intake.tables import KnownObligation, Submission
+
+router = APIRouter(prefix="/departments/{department_id}", tags=["submissions"])
+
+
+def _settings(request: Request) -> IntakeSettings:
+    settings: IntakeSettings = request.app.state.settings
+    return settings
+
+
+async def _read_files(uploads: list[UploadFile], settings: IntakeSettings) -> list[UploadedFile]:
+    if len(uploads) > settings.max_files_per_submission:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Send at most {settings.max_files_per_submission} receipt files",
+        )
+    store = EvidenceStore(settings.evidence_dir)
+    files = []
+    for upload in uploads:
+        content = await upload.read(settings.max_file_bytes + 1)
+        name = upload.filename or "receipt"
+        if len(content) > settings.max_file_bytes:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                f"The selected file {name!r} must be smaller than "
+                f"{settings.max_file_bytes // (1024 * 1024)}MB",
+            )
+        if not content:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"The selected file {name!r} is empty"
+            )
+        files.append(
+            UploadedFile(
+                sha256=store.put(content),
+                media_type=upload.content_type or "application/octet-stream",
+                size_bytes=len(content),
+                file_name=name[:255],
+            )
+        )
+    return files
+
+
+@router.post(
+    "/obligations/{obligation_id}/submissions",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmissionAccepted,
+    responses={
+        400: {"description": "Idempotency-Key header missing"},
+        404: {"description": "No such obligation in this department"},
+        409: {
+            "description": "Key reused for a different submission, or obligation already accepted"
+        },
+        422: {"description": "The submission or its files are invalid"},
+    },
+)
+async def submit(
+    department_id: str,
+    obligation_id: str,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    submission: Annotated[str, Form(description="JSON: answers, declared_total_pence, receipts")],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    receipts: Annotated[
+        list[UploadFile] | None, File(description="One file per receipt line")
+    ] = None,
+) -> SubmissionAccepted:
+    if not idempotency_key:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Send an Idempotency-Key header")
+    try:
+        body = SubmissionIn.model_validate_json(submission)
+    except ValidationError as error:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, json.loads(error.json(include_url=False))
+        ) from error
+    uploads = receipts or []
+    if len(uploads) != len(body.receipts):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Send one file per receipt line: {len(body.receipts)} line(s), {len(uploads)} file(s)",
+        )
+    async with session.begin():
+        obligation = await session.get(KnownObligation, obligation_id)
+    if obligation is None or obligation.department_id != department_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+    files = await _read_files(uploads, _settings(request))
+    try:
+        accepted, created = await _take_with_one_retry(
+            session, obligation, body, files, idempotency_key
+        )
+    except IdempotencyConflict as error:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"Idempotency-Key {idempotency_key!r} was already used for a different submission "
+            "to this obligation; use a new key for a new version",
+        ) from error
+    except ObligationAlreadyAccepted as error:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"This obligation was already accepted (acknowledgement {error.reference})",
+        ) from error
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return accepted
+
+
+async def _take_with_one_retry(
+    session: DbSession,
+    obligation: KnownObligation,
+    body: SubmissionIn,
+    files: list[UploadedFile],
+    key: str,
+) -> tuple[SubmissionAccepted, bool]:
+    # A concurrent request with the same key (or for the same next version) loses the
+    # unique-constraint race; the second attempt then sees the winner's row.
+    try:
+        async with session.begin():
+            await session.refresh(obligation)
+            return await take_submission(session, obligation, body, files, key)
+    except IntegrityError:
+        async with session.begin():
+            await session.refresh(obligation)
+            return await take_submission(session, obligation, body, files, key)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+async def get_submission(department_id: str, submission_id: str, session: DbSession) -> Submission:
+    submission = await session.scalar(
+        select(Submission).where(
+            Submission.submission_id == submission_id, Submission.department_id == department_id
+        )
+    )
+    if submission is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission in this department")
+    return submission

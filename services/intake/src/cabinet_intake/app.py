@@ -1,0 +1,29 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from cabinet_common.service import health_router, serve, service_runtime
+from fastapi import FastAPI
+
+from cabinet_intake.api import router
+from cabinet_intake.event_handlers import HANDLERS
+from cabinet_intake.settings import IntakeSettings
+
+
+def create_app(settings: IntakeSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+        async with service_runtime(settings, "cabinet-intake", HANDLERS) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title="Cabinet intake", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(health_router)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    settings = IntakeSettings()
+    serve(create_app(settings), settings, "intake")

@@ -1,0 +1,27 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from cabinet_common.service import health_router, serve, service_runtime
+from fastapi import FastAPI
+
+from cabinet_receipts.api import router
+from cabinet_receipts.event_handlers import HANDLERS
+from cabinet_receipts.settings import ReceiptsSettings
+
+
+def create_app(settings: ReceiptsSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(settings, "cabinet-receipts", HANDLERS) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title="Cabinet receipts", version="0.1.0", lifespan=lifespan)
+    app.include_router(health_router)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    settings = ReceiptsSettings()
+    serve(create_app(settings), settings, "receipts")

@@ -1,0 +1,5 @@
+from cabinet_common.settings import CommonSettings, TemporalSettings
+
+
+class WorkerSettings(CommonSettings, TemporalSettings):
+    pass

@@ -1,0 +1,45 @@
+"""The worker process: runs obligation workflows and their activities on TASK_QUEUE."""
+
+import asyncio
+
+from cabinet_common.logging import configure_logging
+from cabinet_common.messaging.kafka import create_producer, ensure_topics
+from cabinet_common.temporal import connect
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from cabinet_workflows.obligation.activities import ObligationActivities
+from cabinet_workflows.obligation.workflows import ObligationWorkflow
+from cabinet_workflows.settings import WorkerSettings
+
+
+def build_worker(client: Client, activities: ObligationActivities, task_queue: str) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ObligationWorkflow],
+        activities=[activities.publish_acknowledgement, activities.publish_return],
+    )
+
+
+async def run(settings: WorkerSettings) -> None:
+    client = await connect(settings)
+    await ensure_topics(settings)
+    producer = create_producer(settings, client_id="cabinet-worker")
+    await producer.start()
+    try:
+        await build_worker(
+            client, ObligationActivities(producer), settings.obligation_task_queue
+        ).run()
+    finally:
+        await producer.stop()
+
+
+def main() -> None:
+    settings = WorkerSettings()
+    configure_logging("worker", settings.log_level, settings.log_json)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()
