@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 WORKFLOW_TYPE = "ObligationWorkflow"
 SIGNAL_SUBMISSION_RECEIVED = "submission_received"
@@ -50,7 +50,7 @@ class ObligationInput(BaseModel):
     period_end: date
     due_date: date
     # The instant the obligation becomes overdue: the end of the due date in Europe/London.
-    overdue_at: datetime
+    overdue_at: AwareDatetime
 
 
 class SubmissionReceived(BaseModel):

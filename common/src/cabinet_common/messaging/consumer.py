@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
-from sqlalchemy import DateTime, String
+from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cabinet_common.database import Base, Sessions
+from cabinet_common.database import Base, Sessions, UtcDateTime
 from cabinet_common.events import Event, InvalidEvent, Topic, from_kafka
 
 log = structlog.get_logger(__name__)
@@ -30,7 +30,7 @@ class ProcessedEvent(Base):
 
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class EventConsumer:

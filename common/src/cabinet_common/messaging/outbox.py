@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, select, update
+from sqlalchemy import JSON, Integer, LargeBinary, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cabinet_common.database import Base, Sessions
+from cabinet_common.database import Base, Sessions, UtcDateTime
 from cabinet_common.events import Event, to_kafka
 
 log = structlog.get_logger(__name__)
@@ -26,8 +26,8 @@ class OutboxMessage(Base):
     key: Mapped[bytes] = mapped_column(LargeBinary)
     value: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[list[list[str]]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
 def add_to_outbox(session: AsyncSession, event: Event) -> None:

@@ -3,8 +3,8 @@ periods it opened, and a read model of each obligation built from the events."""
 
 from datetime import date, datetime
 
-from cabinet_common.database import Base
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, String
+from cabinet_common.database import Base, UtcDateTime
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -50,7 +50,7 @@ class OpenedPeriod(Base):
     end: Mapped[date] = mapped_column(Date)
     due: Mapped[date] = mapped_column(Date)
     form_type_version: Mapped[int] = mapped_column(Integer)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Obligation(Base):
@@ -64,7 +64,7 @@ class Obligation(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
-    overdue_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    overdue_at: Mapped[datetime] = mapped_column(UtcDateTime())
     workflow_id: Mapped[str] = mapped_column(String(400))
     status: Mapped[str] = mapped_column(String(20))
     # Events arrive on several topics, so out of order: a status only moves forward.
@@ -81,7 +81,7 @@ class ObligationHistory(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     obligation_id: Mapped[str] = mapped_column(ForeignKey("obligations.obligation_id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     event: Mapped[str] = mapped_column(String(100))
     detail: Mapped[str] = mapped_column(String(2000))
 

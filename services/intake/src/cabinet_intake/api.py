@@ -20,7 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet_intake.evidence import EvidenceStore
-from cabinet_intake.schemas import SubmissionAccepted, SubmissionIn, SubmissionOut
+from cabinet_intake.schemas import (
+    ObligationOut,
+    SubmissionAccepted,
+    SubmissionIn,
+    SubmissionOut,
+)
 from cabinet_intake.settings import IntakeSettings
 from cabinet_intake.submissions import (
     IdempotencyConflict,
@@ -151,6 +156,31 @@ async def _take_with_one_retry(
         async with session.begin():
             await session.refresh(obligation)
             return await take_submission(session, obligation, body, files, key)
+
+
+@router.get("/obligations/{obligation_id}", response_model=ObligationOut)
+async def get_obligation(
+    department_id: str, obligation_id: str, session: DbSession
+) -> ObligationOut:
+    """What is due and when, and the submission made for it so far."""
+    obligation = await session.get(KnownObligation, obligation_id)
+    if obligation is None or obligation.department_id != department_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+    submission = await session.scalar(
+        select(Submission).where(Submission.obligation_id == obligation_id)
+    )
+    return ObligationOut(
+        obligation_id=obligation.obligation_id,
+        filer_id=obligation.filer_id,
+        form_type_id=obligation.form_type_id,
+        period_key=obligation.period_key,
+        period_start=obligation.period_start,
+        period_end=obligation.period_end,
+        due_date=obligation.due_date,
+        submission_id=submission.submission_id if submission else None,
+        current_version=submission.current_version if submission else None,
+        acknowledgement_reference=obligation.acknowledgement_reference,
+    )
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)

@@ -59,3 +59,16 @@ class SubmissionOut(BaseModel):
     obligation_id: str
     current_version: int
     versions: list[VersionOut]
+
+
+class ObligationOut(BaseModel):
+    obligation_id: str
+    filer_id: str
+    form_type_id: str
+    period_key: str
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    submission_id: str | None
+    current_version: int | None
+    acknowledgement_reference: str | None

@@ -2,12 +2,11 @@
 
 from datetime import date, datetime
 
-from cabinet_common.database import Base
+from cabinet_common.database import Base, UtcDateTime
 from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -62,7 +61,7 @@ class SubmissionVersion(Base):
     submission_sha256: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, str]] = mapped_column(JSON)
     declared_total_pence: Mapped[int] = mapped_column(BigInteger)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     receipts: Mapped[list["StoredReceipt"]] = relationship(
         order_by="StoredReceipt.position", lazy="selectin"
     )

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from cabinet_common.database import Base
-from sqlalchemy import DateTime, Integer, LargeBinary, String
+from cabinet_common.database import Base, UtcDateTime
+from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -15,7 +15,7 @@ class FiledFile(Base):
     department_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     obligation_id: Mapped[str] = mapped_column(String(64))
-    first_filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_filed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CheckRecord(Base):
