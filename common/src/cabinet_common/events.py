@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from cabinet.obligations.v1 import events_pb2 as obligations
-from cabinet.receipts.v1 import events_pb2 as receipts
-from cabinet.submissions.v1 import events_pb2 as submissions
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from google.protobuf.message import Message
+
+from cabinet.obligations.v1 import events_pb2 as obligations
+from cabinet.receipts.v1 import events_pb2 as receipts
+from cabinet.submissions.v1 import events_pb2 as submissions
 
 CONTENT_TYPE = "application/protobuf"
 

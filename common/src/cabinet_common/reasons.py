@@ -1,7 +1,6 @@
 """Reason codes between their protobuf form (events) and their plain form (workflow models)."""
 
 from cabinet.common.v1 import types_pb2
-
 from cabinet_common.obligation_workflow import ReasonModel
 
 _PREFIX = "REASON_CODE_"

@@ -2,12 +2,12 @@
 
 import asyncio
 
-from cabinet_common.logging import configure_logging
-from cabinet_common.messaging.kafka import create_producer, ensure_topics
-from cabinet_common.temporal import connect
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from cabinet_common.logging import configure_logging
+from cabinet_common.messaging.kafka import create_producer, ensure_topics
+from cabinet_common.temporal import connect
 from cabinet_workflows.obligation.activities import ObligationActivities
 from cabinet_workflows.obligation.workflows import ObligationWorkflow
 from cabinet_workflows.settings import WorkerSettings

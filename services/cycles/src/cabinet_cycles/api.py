@@ -4,10 +4,10 @@ each obligation's status, history and acknowledgement."""
 from typing import Annotated
 from urllib.parse import quote
 
-from cabinet_common.service import DbSession
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import select
 
+from cabinet_common.service import DbSession
 from cabinet_cycles import periods
 from cabinet_cycles.opening import open_period
 from cabinet_cycles.schemas import (

@@ -1,10 +1,10 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from cabinet_common.service import health_router, serve, service_runtime
-from cabinet_common.temporal import connect
 from fastapi import FastAPI
 
+from cabinet_common.service import health_router, serve, service_runtime
+from cabinet_common.temporal import connect
 from cabinet_cycles.api import router
 from cabinet_cycles.event_handlers import CyclesEventHandlers
 from cabinet_cycles.settings import CyclesSettings

@@ -8,6 +8,13 @@ import contextlib
 import json
 from datetime import datetime
 
+from google.protobuf.json_format import MessageToDict
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
@@ -25,13 +32,6 @@ from cabinet_common.obligation_workflow import (
     SubmissionReceived,
 )
 from cabinet_common.reasons import to_model
-from google.protobuf.json_format import MessageToDict
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-
 from cabinet_cycles.tables import AcknowledgementDocument, Obligation, ObligationHistory
 
 # A later step of the same version wins; a newer version always wins.

@@ -3,15 +3,15 @@ through the outbox. Opening the same period again opens nothing."""
 
 from datetime import UTC, datetime
 
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import Event
 from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_common.obligation_workflow import ObligationKey, ObligationStatus
-from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cabinet_cycles import periods
 from cabinet_cycles.tables import Filer, FormType, Obligation, ObligationHistory, OpenedPeriod
 

@@ -3,9 +3,10 @@ periods it opened, and a read model of each obligation built from the events."""
 
 from datetime import date, datetime
 
-from cabinet_common.database import Base, UtcDateTime
 from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cabinet_common.database import Base, UtcDateTime
 
 
 class Department(Base):

@@ -3,7 +3,6 @@
 import json
 from typing import Annotated
 
-from cabinet_common.service import DbSession
 from fastapi import (
     APIRouter,
     File,
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cabinet_common.service import DbSession
 from cabinet_intake.evidence import EvidenceStore
 from cabinet_intake.schemas import (
     ObligationOut,

@@ -2,11 +2,11 @@
 
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import Event, Topic
 from cabinet_common.messaging.consumer import Handler, PermanentError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cabinet_intake.tables import KnownObligation
 
 

@@ -7,14 +7,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cabinet.common.v1 import types_pb2
-from cabinet.submissions.v1 import events_pb2
-from cabinet_common.events import Event
-from cabinet_common.messaging.outbox import add_to_outbox
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet.common.v1 import types_pb2
+from cabinet.submissions.v1 import events_pb2
+from cabinet_common.events import Event
+from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_intake.schemas import SubmissionAccepted, SubmissionIn
 from cabinet_intake.tables import KnownObligation, StoredReceipt, Submission, SubmissionVersion
 

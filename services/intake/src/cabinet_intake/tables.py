@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 
-from cabinet_common.database import Base, UtcDateTime
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -13,6 +12,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cabinet_common.database import Base, UtcDateTime
 
 
 class KnownObligation(Base):

@@ -1,11 +1,11 @@
 """Read the check results of a submission version."""
 
-from cabinet.receipts.v1 import events_pb2
-from cabinet_common.service import DbSession
 from fastapi import APIRouter, HTTPException, status
 from google.protobuf.json_format import MessageToDict
 from sqlalchemy import select
 
+from cabinet.receipts.v1 import events_pb2
+from cabinet_common.service import DbSession
 from cabinet_receipts.tables import CheckRecord
 
 router = APIRouter(prefix="/departments/{department_id}", tags=["checks"])

@@ -1,9 +1,9 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from cabinet_common.service import health_router, serve, service_runtime
 from fastapi import FastAPI
 
+from cabinet_common.service import health_router, serve, service_runtime
 from cabinet_receipts.api import router
 from cabinet_receipts.event_handlers import HANDLERS
 from cabinet_receipts.settings import ReceiptsSettings

@@ -2,15 +2,15 @@
 
 from datetime import UTC, datetime
 
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.events import Event, Topic
 from cabinet_common.messaging.consumer import Handler
 from cabinet_common.messaging.outbox import add_to_outbox
-from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cabinet_receipts.checks import check_submission
 from cabinet_receipts.tables import CheckRecord, FiledFile
 

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from cabinet_common.database import Base, UtcDateTime
 from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from cabinet_common.database import Base, UtcDateTime
 
 
 class FiledFile(Base):

@@ -1,62 +1,80 @@
-"""The demo department `make up` seeds: a VAT-style quarterly return, a few filers, and the
-current quarter opened. Every call is idempotent, so seeding twice changes nothing."""
+"""Seeding a department through the cycles API: the demo department `make up` creates, and
+the departments the integration tests create. Every call is idempotent."""
 
 import time
 from datetime import date
+from typing import Any
 
 import httpx
+
 from cabinet_cycles.periods import quarter_containing
 
-DEPARTMENT = "demo"
-FORM_TYPE = "vat-return"
-FILERS = {
+DEMO_DEPARTMENT = "demo"
+DEMO_FORM_TYPE = "vat-return"
+DEMO_FILERS = {
     "acme-ltd": "Acme Ltd",
     "birch-and-co": "Birch & Co",
     "cobalt-trading": "Cobalt Trading",
 }
 
 
-def seed_demo(cycles_url: str, intake_url: str, timeout_s: float = 60) -> str:
-    """Seed the demo and return the period key it opened, once intake knows its obligations."""
+def seed_department(
+    cycles_url: str,
+    intake_url: str,
+    department_id: str,
+    form_type_id: str,
+    filers: dict[str, str],
+    period_key: str,
+    timeout_s: float = 60,
+) -> list[dict[str, Any]]:
+    """Register the department, a VAT-style form type and the filers, open the period, and
+    return its obligations once intake knows them all (it learns them from ObligationOpened)."""
+    department = f"/departments/{department_id}"
     with httpx.Client(base_url=cycles_url, timeout=10) as cycles:
-        base = f"/departments/{DEPARTMENT}"
-        cycles.put(base, json={"name": "Demo Department of Returns"}).raise_for_status()
+        cycles.put(department, json={"name": f"Department {department_id}"}).raise_for_status()
         cycles.put(
-            f"{base}/form-types/{FORM_TYPE}",
+            f"{department}/form-types/{form_type_id}",
             json={
                 "name": "Quarterly VAT-style return",
                 "due_months_after_period_end": 1,
                 "due_days_after": 7,
             },
         ).raise_for_status()
-        for filer_id, name in FILERS.items():
+        for filer_id, name in filers.items():
             cycles.put(
-                f"{base}/filers/{filer_id}",
+                f"{department}/filers/{filer_id}",
                 json={
                     "name": name,
                     "contact_email": f"returns@{filer_id}.example",
-                    "form_type_ids": [FORM_TYPE],
+                    "form_type_ids": [form_type_id],
                 },
             ).raise_for_status()
-        period_key = quarter_containing(date.today()).key
         cycles.post(
-            f"{base}/form-types/{FORM_TYPE}/periods", json={"period_key": period_key}
+            f"{department}/form-types/{form_type_id}/periods", json={"period_key": period_key}
         ).raise_for_status()
-        obligations = cycles.get(f"{base}/obligations", params={"period_key": period_key}).json()
-    _wait_until_intake_knows(intake_url, obligations, timeout_s)
+        obligations: list[dict[str, Any]] = cycles.get(
+            f"{department}/obligations", params={"period_key": period_key}
+        ).json()
+    _wait_until_intake_knows(intake_url, department_id, obligations, timeout_s)
+    return obligations
+
+
+def seed_demo(cycles_url: str, intake_url: str) -> str:
+    """The demo department with the current quarter open; returns the period key."""
+    period_key = quarter_containing(date.today()).key
+    seed_department(
+        cycles_url, intake_url, DEMO_DEPARTMENT, DEMO_FORM_TYPE, DEMO_FILERS, period_key
+    )
     return period_key
 
 
 def _wait_until_intake_knows(
-    intake_url: str, obligations: list[dict[str, str]], timeout_s: float
+    intake_url: str, department_id: str, obligations: list[dict[str, Any]], timeout_s: float
 ) -> None:
-    """Intake learns obligations from ObligationOpened; wait so the demo can be used at once."""
     deadline = time.monotonic() + timeout_s
-    with httpx.Client(base_url=intake_url, timeout=10) as intake:
+    with httpx.Client(base_url=f"{intake_url}/departments/{department_id}", timeout=10) as intake:
         for obligation in obligations:
-            department, obligation_id = obligation["department_id"], obligation["obligation_id"]
-            path = f"/departments/{department}/obligations/{obligation_id}"
-            while intake.get(path).status_code != 200:
+            while intake.get(f"/obligations/{obligation['obligation_id']}").status_code != 200:
                 if time.monotonic() > deadline:
-                    raise TimeoutError("intake did not learn the demo obligations in time")
+                    raise TimeoutError("intake did not learn the opened obligations in time")
                 time.sleep(0.2)

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
-from cabinet_workflows import search_attributes
-
 from cabinet_devstack import kafka, temporal
-from cabinet_devstack.demo import seed_demo
+from cabinet_devstack.demo import DEMO_DEPARTMENT, seed_demo
 from cabinet_devstack.processes import ManagedProcess, free_port, is_running, start_detached
 from cabinet_devstack.processes import stop_from_pid_file as stop_pid
+from cabinet_workflows import search_attributes
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SERVICES = ("intake", "receipts", "cycles")
@@ -230,7 +230,8 @@ def main() -> None:
         return
     stack.up()
     if not args.no_demo:
-        seed_demo(config.url("cycles"), config.url("intake"))
+        period_key = seed_demo(config.url("cycles"), config.url("intake"))
+        print(f"Demo department {DEMO_DEPARTMENT!r}: {period_key} is open for its filers.")
     _print_urls(config)
 
 

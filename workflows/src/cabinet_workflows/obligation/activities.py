@@ -6,15 +6,15 @@ activity republishes the same event and consumers drop the repeat."""
 import uuid
 
 from aiokafka import AIOKafkaProducer
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio import activity
+
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import Event
 from cabinet_common.messaging.kafka import publish
 from cabinet_common.obligation_workflow import ObligationInput
 from cabinet_common.reasons import to_proto
-from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio import activity
-
 from cabinet_workflows.obligation.models import AcknowledgementNotice, ReturnNotice
 
 SOURCE = "/cabinet/workflows/obligation"

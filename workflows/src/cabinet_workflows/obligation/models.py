@@ -2,12 +2,13 @@
 
 from datetime import datetime
 
+from pydantic import BaseModel
+
 from cabinet_common.obligation_workflow import (
     Acknowledgement,
     ObligationInput,
     ReceiptsCheckedSignal,
 )
-from pydantic import BaseModel
 
 
 class AcknowledgementNotice(BaseModel):

@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
         ReceiptsCheckedSignal,
         SubmissionReceived,
     )
-
     from cabinet_workflows import search_attributes
     from cabinet_workflows.obligation.activities import ObligationActivities
     from cabinet_workflows.obligation.models import AcknowledgementNotice, ReturnNotice

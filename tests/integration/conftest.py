@@ -1,0 +1,76 @@
+"""The integration suite runs against real servers: it starts Kafka, the Temporal dev
+server, the three services and the worker on free loopback ports in a temporary directory
+(or, with CABINET_TEST_STACK=running, uses the stack `make up` started)."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cabinet_devstack.demo import seed_department
+from cabinet_devstack.stack import Stack, StackConfig
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if os.environ.get("CABINET_TEST_STACK") == "running":
+        yield Stack(StackConfig.from_env())
+        return
+    state_dir = Path(tmp_path_factory.mktemp("stack"))
+    running = Stack(StackConfig.on_free_ports(state_dir, fast_group_join=True))
+    try:
+        running.up()
+        yield running
+    finally:
+        running.down()
+        _keep_logs(state_dir)
+
+
+def _keep_logs(state_dir: Path) -> None:
+    """Copy the servers' logs where CI keeps test artefacts."""
+    target = Path("test-artifacts") / "stack-logs"
+    target.mkdir(parents=True, exist_ok=True)
+    for log in (state_dir / "logs").glob("*.log"):
+        (target / log.name).write_bytes(log.read_bytes())
+
+
+@pytest.fixture
+async def intake(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.config.url("intake"), timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def cycles(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.config.url("cycles"), timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def department(stack: Stack) -> "Department":
+    """A fresh department with three filers and 2026-Q3 open, so tests never share state."""
+    department_id = f"dept-{uuid.uuid4().hex[:10]}"
+    obligations = seed_department(
+        stack.config.url("cycles"),
+        stack.config.url("intake"),
+        department_id,
+        "vat-return",
+        {"filer-a": "Filer A", "filer-b": "Filer B", "filer-c": "Filer C"},
+        "2026-Q3",
+    )
+    return Department(department_id, {o["filer_id"]: o for o in obligations})
+
+
+class Department:
+    def __init__(self, department_id: str, obligations: dict[str, dict[str, Any]]) -> None:
+        self.id = department_id
+        self.obligations = obligations
+
+    def obligation_id(self, filer_id: str) -> str:
+        return str(self.obligations[filer_id]["obligation_id"])

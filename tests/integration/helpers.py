@@ -1,0 +1,110 @@
+"""Driving and observing the running stack from tests."""
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from cabinet_common.messaging.kafka import PARTITIONS
+
+T = TypeVar("T")
+
+
+def unique_file(label: str) -> bytes:
+    """Receipt content no other test has filed (duplicates are checked per department)."""
+    return f"%PDF-1.4 {label} ".encode() + uuid.uuid4().bytes
+
+
+def receipt_line(day: str, pence: int, payee: str = "Stationers Ltd") -> dict[str, Any]:
+    return {
+        "date": day,
+        "amount_pence": pence,
+        "currency": "GBP",
+        "payee": payee,
+        "category": "office",
+    }
+
+
+async def submit(
+    intake: httpx.AsyncClient,
+    department_id: str,
+    obligation_id: str,
+    lines: list[dict[str, Any]],
+    files: list[bytes],
+    key: str | None = None,
+    declared_total_pence: int | None = None,
+) -> httpx.Response:
+    body = {
+        "answers": {"box1": "100", "box2": "20"},
+        "declared_total_pence": (
+            sum(line["amount_pence"] for line in lines)
+            if declared_total_pence is None
+            else declared_total_pence
+        ),
+        "receipts": lines,
+    }
+    headers = {"Idempotency-Key": key or str(uuid.uuid4())}
+    return await intake.post(
+        f"/departments/{department_id}/obligations/{obligation_id}/submissions",
+        data={"submission": json.dumps(body)},
+        files=[
+            ("receipts", (f"receipt-{i}.pdf", content, "application/pdf"))
+            for i, content in enumerate(files)
+        ],
+        headers=headers,
+    )
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], timeout_s: float = 45, what: str = "condition"
+) -> T:
+    """Poll until probe returns something other than None."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await probe()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def obligation_in_status(
+    cycles: httpx.AsyncClient,
+    department_id: str,
+    obligation_id: str,
+    status: str,
+    after_version: int = 0,
+) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        response = await cycles.get(f"/departments/{department_id}/obligations/{obligation_id}")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body if body["status"] == status else None
+
+    return await eventually(probe, what=f"obligation {obligation_id} to be {status}")
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on the topic right now, from the beginning."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
