@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
+from google.protobuf.message import Message
+
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
@@ -18,7 +20,6 @@ from cabinet_common.events import (
     from_kafka,
     to_kafka,
 )
-from google.protobuf.message import Message
 
 OBLIGATION_ID = "7b1c0f4e-2d1a-5c3b-9e8f-0a1b2c3d4e5f"
 

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
+
 from cabinet_cycles.periods import InvalidPeriodKey, Period, due_date, overdue_at, quarter
 
 

@@ -3,12 +3,13 @@
 import hashlib
 from collections.abc import Mapping, Sequence
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cabinet.common.v1 import types_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_receipts.checks import check_submission
-from hypothesis import given
-from hypothesis import strategies as st
 
 Code = types_pb2.ReasonCode
 OK: list[int] = []
@@ -93,7 +94,7 @@ def test_one_penny_short_is_a_total_mismatch_of_the_submission() -> None:
 
 def test_one_penny_over_is_a_total_mismatch_with_amounts_in_the_message() -> None:
     form = submitted([line("a", 1234), line("b", 100_000)], 101_235)
-    checks, reasons = check_submission(form, {})
+    _, reasons = check_submission(form, {})
     assert [r.code for r in reasons] == [Code.REASON_CODE_TOTAL_MISMATCH]
     assert "£1,012.35" in reasons[0].message
     assert "£1,012.34" in reasons[0].message

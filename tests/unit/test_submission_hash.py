@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 import pytest
+
 from cabinet_intake.schemas import ReceiptLineIn, SubmissionIn
 from cabinet_intake.submissions import UploadedFile, submission_sha256
 
