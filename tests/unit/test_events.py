@@ -174,7 +174,6 @@ def test_a_missing_header_is_an_invalid_event(name: str) -> None:
 # missing ce_time with now, a missing ce_specversion with 1.0), so a redelivered record
 # without ce_id gets a new id each time and slips past the consumers' processed_events
 # de-duplication.
-@pytest.mark.xfail(strict=True, reason="from_kafka invents attributes for missing headers")
 @pytest.mark.parametrize("name", ["ce_id", "ce_time", "ce_specversion"])
 def test_a_missing_required_header_is_an_invalid_event(name: str) -> None:
     rec = record()

@@ -419,7 +419,6 @@ async def test_returned_submission_turns_overdue_when_the_due_date_passes(
 # BUG (reported): cycles starts the workflow with signal-with-start. The SDK delivers the
 # start signal before run() begins, and run() then records OPEN over it (and upserts
 # CabinetObligationStatus=open), so the state says "open" with version 1 received.
-@pytest.mark.xfail(strict=True, reason="run() overwrites the status set by the start signal")
 async def test_signal_with_start_keeps_the_received_submission(
     env: WorkflowEnvironment, worker: Worker
 ) -> None:

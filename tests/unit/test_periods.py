@@ -47,7 +47,6 @@ def test_invalid_period_keys_are_rejected(key: str) -> None:
 # BUG (reported): `_QUARTER_KEY.match` with `$` accepts a trailing newline, and `\d` accepts
 # non-ASCII digits, so the same quarter gets a second, different period key; years 0000 and
 # 9999 escape as a bare ValueError (a 500 from the API) instead of InvalidPeriodKey.
-@pytest.mark.xfail(strict=True, reason="periods.quarter accepts or mishandles these keys")
 @pytest.mark.parametrize("key", ["2026-Q3\n", "\u0662\u0660\u0662\u0666-Q3", "0000-Q1", "9999-Q4"])
 def test_malformed_period_keys_raise_invalid_period_key(key: str) -> None:
     with pytest.raises(InvalidPeriodKey):

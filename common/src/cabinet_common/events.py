@@ -95,10 +95,23 @@ def to_kafka(event: Event) -> KafkaRecord:
     return KafkaRecord(key=event.key.encode(), value=message.value, headers=headers)
 
 
+REQUIRED_HEADERS = frozenset(
+    {"ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "content-type"}
+)
+
+
 def from_kafka(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> Event:
+    # The CloudEvents decoder fills a missing id or time with a fresh one; an event without
+    # its own id could never be de-duplicated, so it is refused here.
+    present = dict(headers)
+    absent = sorted(REQUIRED_HEADERS - present.keys())
+    if absent:
+        raise InvalidEvent(f"missing headers: {', '.join(absent)}")
+    if present["ce_specversion"] != b"1.0":
+        raise InvalidEvent(f"unsupported CloudEvents specversion {present['ce_specversion']!r}")
     try:
         cloud_event = ce_kafka.from_binary(
-            ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b""),
+            ce_kafka.KafkaMessage(headers=present, key=key, value=value or b""),
             JSONFormat(),
         )
         attributes = cloud_event.get_attributes()

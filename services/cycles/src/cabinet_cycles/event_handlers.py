@@ -34,7 +34,7 @@ from cabinet_common.obligation_workflow import (
 from cabinet_common.reasons import to_model
 from cabinet_cycles.tables import AcknowledgementDocument, Obligation, ObligationHistory
 
-# A later step of the same version wins; a newer version always wins.
+# A later step of the same version wins; a newer version wins; accepted is final.
 _RANK = {
     ObligationStatus.SUBMITTED: 1,
     ObligationStatus.CHECKING: 2,
@@ -211,6 +211,8 @@ def _advance(
             obligation_id=obligation.obligation_id, at=at, event=status, detail=detail
         )
     )
+    if obligation.status == ObligationStatus.ACCEPTED:
+        return  # final: a version sent while the acknowledgement was being issued changes nothing
     if (version, _RANK[status]) > (obligation.status_version, obligation.status_rank):
         obligation.status = status.value
         obligation.status_version = version

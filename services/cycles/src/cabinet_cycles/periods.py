@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 LONDON = ZoneInfo("Europe/London")
-_QUARTER_KEY = re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$")
+_QUARTER_KEY = re.compile(r"(?P<year>[0-9]{4})-Q(?P<quarter>[1-4])")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 class InvalidPeriodKey(ValueError):
@@ -24,10 +25,12 @@ class Period:
 
 def quarter(key: str) -> Period:
     """A calendar quarter from its key, e.g. "2026-Q3" is 1 July to 30 September 2026."""
-    match = _QUARTER_KEY.match(key)
+    match = _QUARTER_KEY.fullmatch(key)
     if match is None:
         raise InvalidPeriodKey(f"Period key {key!r} must look like 2026-Q3")
     year, number = int(match["year"]), int(match["quarter"])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidPeriodKey(f"Period key {key!r} must be in the years {FIRST_YEAR}-{LAST_YEAR}")
     start = date(year, 3 * number - 2, 1)
     return Period(key=key, start=start, end=start + relativedelta(months=3, days=-1))
 

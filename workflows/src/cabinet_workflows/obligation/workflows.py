@@ -39,22 +39,25 @@ def acknowledgement_reference(obligation_id: str, submission_id: str, version: i
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class ObligationWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, obligation: ObligationInput) -> None:
+        # Runs before a signal-with-start's signal is handled, so "opened" is always first.
         self._state = ObligationState(status=ObligationStatus.OPEN)
+        self._record(ObligationStatus.OPEN, "Obligation opened")
         self._checked: ReceiptsCheckedSignal | None = None
         self._decided_version = 0
         self._overdue = False
+        self._accepting = False
 
     @workflow.run
     async def run(self, obligation: ObligationInput) -> ObligationState:
-        self._record(ObligationStatus.OPEN, "Obligation opened")
         workflow.upsert_search_attributes(
             [
                 search_attributes.DEPARTMENT.value_set(obligation.key.department_id),
                 search_attributes.FORM_TYPE.value_set(obligation.key.form_type_id),
                 search_attributes.PERIOD_KEY.value_set(obligation.key.period_key),
                 search_attributes.DUE_DATE.value_set(obligation.overdue_at),
-                search_attributes.OBLIGATION_STATUS.value_set(ObligationStatus.OPEN.value),
+                search_attributes.OBLIGATION_STATUS.value_set(self._state.status.value),
             ]
         )
         while self._state.status != ObligationStatus.ACCEPTED:
@@ -74,6 +77,8 @@ class ObligationWorkflow:
 
     @workflow.signal(name=SIGNAL_SUBMISSION_RECEIVED)
     def submission_received(self, received: SubmissionReceived) -> None:
+        if self._accepting:
+            return
         if received.version > max(self._decided_version, self._state.version or 0):
             self._state.submission_id = received.submission_id
             self._state.version = received.version
@@ -81,8 +86,9 @@ class ObligationWorkflow:
 
     @workflow.signal(name=SIGNAL_RECEIPTS_CHECKED)
     def receipts_checked(self, checked: ReceiptsCheckedSignal) -> None:
-        # Redelivered or stale results (an older version than one already decided) are ignored.
-        if checked.version <= self._decided_version:
+        # Redelivered or stale results (an older version than one already decided) are ignored,
+        # and so is anything once a version is being accepted: acceptance is final.
+        if self._accepting or checked.version <= self._decided_version:
             return
         if self._checked is None or checked.version > self._checked.version:
             self._checked = checked
@@ -97,23 +103,24 @@ class ObligationWorkflow:
     async def _next_checked_submission(
         self, obligation: ObligationInput
     ) -> ReceiptsCheckedSignal | None:
-        """The next checked submission, or None when the due date passes first."""
-        if self._checked is None:
-            if self._overdue:
-                await workflow.wait_condition(lambda: self._checked is not None)
-            else:
-                try:
-                    until_due = obligation.overdue_at - workflow.now()
-                    if until_due <= timedelta(0):
-                        raise TimeoutError
-                    await workflow.wait_condition(
-                        lambda: self._checked is not None, timeout=until_due
-                    )
-                except TimeoutError:
-                    self._overdue = True
-                    return None
+        """The next checked submission, or None when the due date passes with nothing
+        received. A version received in time is not late while it is being checked."""
+        if not self._overdue and not self._received_undecided():
+            until_due = obligation.overdue_at - workflow.now()
+            try:
+                if until_due <= timedelta(0):
+                    raise TimeoutError
+                await workflow.wait_condition(self._received_undecided, timeout=until_due)
+            except TimeoutError:
+                self._overdue = True
+                return None
+        await workflow.wait_condition(lambda: self._checked is not None)
         checked, self._checked = self._checked, None
+        assert checked is not None
         return checked
+
+    def _received_undecided(self) -> bool:
+        return self._checked is not None or (self._state.version or 0) > self._decided_version
 
     async def _acknowledge(
         self, obligation: ObligationInput, checked: ReceiptsCheckedSignal
@@ -134,6 +141,8 @@ class ObligationWorkflow:
             retry_policy=PUBLISH_RETRY,
         )
         self._state.acknowledgement = acknowledgement
+        self._state.submission_id = checked.submission_id
+        self._state.version = checked.version
         self._set_status(
             ObligationStatus.ACCEPTED,
             f"Version {checked.version} accepted: {acknowledgement.reference}",
