@@ -1,7 +1,27 @@
+import logging
+from functools import cache
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from cabinet_common.settings import TemporalSettings
+
+
+@cache
+def _runtime() -> Runtime:
+    """The SDK core's own logs go through Python logging, so they come out as JSON too."""
+    forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+    logging_config = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding
+    )
+    return Runtime(telemetry=TelemetryConfig(logging=logging_config))
 
 
 async def connect(settings: TemporalSettings) -> Client:
@@ -10,4 +30,5 @@ async def connect(settings: TemporalSettings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=_runtime(),
     )
