@@ -28,6 +28,9 @@ class Topic(StrEnum):
     RECEIPTS_CHECKED = "receipts.checked.v1"
     SUBMISSION_RETURNED = "submission.returned.v1"
     ACKNOWLEDGEMENT_ISSUED = "acknowledgement.issued.v1"
+    OBLIGATION_STATUS_CHANGED = "obligation.status-changed.v1"
+    REMINDER_DUE = "reminder.due.v1"
+    QUARTER_CLOSED = "quarter.closed.v1"
 
     @property
     def dead_letter(self) -> str:
@@ -40,6 +43,9 @@ TOPIC_OF_MESSAGE: dict[type[Message], Topic] = {
     receipts.ReceiptsChecked: Topic.RECEIPTS_CHECKED,
     obligations.SubmissionReturned: Topic.SUBMISSION_RETURNED,
     obligations.AcknowledgementIssued: Topic.ACKNOWLEDGEMENT_ISSUED,
+    obligations.ObligationStatusChanged: Topic.OBLIGATION_STATUS_CHANGED,
+    obligations.ReminderDue: Topic.REMINDER_DUE,
+    obligations.QuarterClosed: Topic.QUARTER_CLOSED,
 }
 # The CloudEvents type of each message is its protobuf full name.
 MESSAGE_OF_TYPE: dict[str, type[Message]] = {m.DESCRIPTOR.full_name: m for m in TOPIC_OF_MESSAGE}

@@ -167,3 +167,140 @@ class AcknowledgementIssued(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AcknowledgementIssued: _TypeAlias = AcknowledgementIssued  # noqa: Y015
+
+@_typing.final
+class ObligationStatusChanged(_message.Message):
+    """CloudEvents type: cabinet.obligations.v1.ObligationStatusChanged
+    Every change of an obligation's status, with who made it and why: the audit trail.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBLIGATION_FIELD_NUMBER: _builtins.int
+    FROM_STATUS_FIELD_NUMBER: _builtins.int
+    TO_STATUS_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    SUBMISSION_VERSION_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    from_status: _builtins.str
+    to_status: _builtins.str
+    actor: _builtins.str
+    """"system" for the workflow's own decisions, else the caseworker's user id."""
+    reason: _builtins.str
+    """Why, in words (a caseworker's note, or the system's explanation)."""
+    submission_version: _builtins.int
+    """The submission version the change concerns; 0 when none."""
+    sequence: _builtins.int
+    """1, 2, 3... per obligation: the order of its changes."""
+    @_builtins.property
+    def obligation(self) -> _types_pb2.ObligationRef: ...
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Reason]: ...
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        obligation: _types_pb2.ObligationRef | None = ...,
+        from_status: _builtins.str = ...,
+        to_status: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        reasons: _abc.Iterable[_types_pb2.Reason] | None = ...,
+        submission_version: _builtins.int = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+        sequence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at", "obligation", b"obligation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "changed_at", b"changed_at", "from_status", b"from_status", "obligation", b"obligation", "reason", b"reason", "reasons", b"reasons", "sequence", b"sequence", "submission_version", b"submission_version", "to_status", b"to_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ObligationStatusChanged: _TypeAlias = ObligationStatusChanged  # noqa: Y015
+
+@_typing.final
+class ReminderDue(_message.Message):
+    """CloudEvents type: cabinet.obligations.v1.ReminderDue
+    A rung of the form type's reminder ladder was reached for an obligation not yet filed.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBLIGATION_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    DAYS_RELATIVE_TO_DUE_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    due_date: _builtins.str
+    days_relative_to_due: _builtins.int
+    """Negative before the due date, 0 on it, positive after."""
+    @_builtins.property
+    def obligation(self) -> _types_pb2.ObligationRef: ...
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        obligation: _types_pb2.ObligationRef | None = ...,
+        due_date: _builtins.str = ...,
+        days_relative_to_due: _builtins.int = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["obligation", b"obligation", "sent_at", b"sent_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_relative_to_due", b"days_relative_to_due", "due_date", b"due_date", "obligation", b"obligation", "sent_at", b"sent_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReminderDue: _TypeAlias = ReminderDue  # noqa: Y015
+
+@_typing.final
+class QuarterClosed(_message.Message):
+    """CloudEvents type: cabinet.obligations.v1.QuarterClosed
+    A period was closed for one form type, with its compliance figures.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPARTMENT_ID_FIELD_NUMBER: _builtins.int
+    FORM_TYPE_ID_FIELD_NUMBER: _builtins.int
+    PERIOD_KEY_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_FIELD_NUMBER: _builtins.int
+    ON_TIME_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    WAIVED_FIELD_NUMBER: _builtins.int
+    OUTSTANDING_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
+    department_id: _builtins.str
+    form_type_id: _builtins.str
+    period_key: _builtins.str
+    obligations: _builtins.int
+    on_time: _builtins.int
+    late: _builtins.int
+    waived: _builtins.int
+    outstanding: _builtins.int
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        department_id: _builtins.str = ...,
+        form_type_id: _builtins.str = ...,
+        period_key: _builtins.str = ...,
+        obligations: _builtins.int = ...,
+        on_time: _builtins.int = ...,
+        late: _builtins.int = ...,
+        waived: _builtins.int = ...,
+        outstanding: _builtins.int = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "department_id", b"department_id", "form_type_id", b"form_type_id", "late", b"late", "obligations", b"obligations", "on_time", b"on_time", "outstanding", b"outstanding", "period_key", b"period_key", "waived", b"waived"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuarterClosed: _TypeAlias = QuarterClosed  # noqa: Y015
