@@ -5,16 +5,19 @@ server, the three services and the worker on free loopback ports in a temporary 
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from cabinet_common.form_types.periods import quarter_containing
 from cabinet_devstack.demo import seed_department
 from cabinet_devstack.stack import Stack, StackConfig
 
 pytestmark = pytest.mark.integration
+CURRENT_QUARTER = quarter_containing(date.today())
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +57,8 @@ async def cycles(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def department(stack: Stack) -> "Department":
-    """A fresh department with three filers and 2026-Q3 open, so tests never share state."""
+    """A fresh department with three filers and the current quarter open (due in the
+    future, so nothing is overdue), so tests never share state."""
     department_id = f"dept-{uuid.uuid4().hex[:10]}"
     obligations = seed_department(
         stack.config.url("cycles"),
@@ -62,7 +66,7 @@ def department(stack: Stack) -> "Department":
         department_id,
         "vat-return",
         {"filer-a": "Filer A", "filer-b": "Filer B", "filer-c": "Filer C"},
-        "2026-Q3",
+        CURRENT_QUARTER.key,
     )
     return Department(department_id, {o["filer_id"]: o for o in obligations})
 
@@ -71,6 +75,19 @@ class Department:
     def __init__(self, department_id: str, obligations: dict[str, dict[str, Any]]) -> None:
         self.id = department_id
         self.obligations = obligations
+        self.period = CURRENT_QUARTER
+
+    def day(self, offset: int) -> str:
+        """A date in the open quarter, `offset` days after its first day."""
+        return (self.period.start + timedelta(days=offset)).isoformat()
+
+    @property
+    def last_day(self) -> str:
+        return self.period.end.isoformat()
+
+    @property
+    def day_after(self) -> str:
+        return (self.period.end + timedelta(days=1)).isoformat()
 
     def obligation_id(self, filer_id: str) -> str:
         return str(self.obligations[filer_id]["obligation_id"])

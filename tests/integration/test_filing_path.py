@@ -30,7 +30,7 @@ async def test_a_valid_return_is_acknowledged_once_with_the_same_document_every_
         intake,
         department.id,
         obligation_id,
-        [receipt_line("2026-07-01", 1250), receipt_line("2026-09-30", 899, "Rail")],
+        [receipt_line(department.day(0), 1250), receipt_line(department.last_day, 899, "Rail")],
         [unique_file("first day"), unique_file("last day")],
     )
     assert response.status_code == 202, response.text
@@ -38,8 +38,8 @@ async def test_a_valid_return_is_acknowledged_once_with_the_same_document_every_
     assert accepted["version"] == 1
 
     obligation = await obligation_in_status(cycles, department.id, obligation_id, "accepted")
-    assert [h["event"] for h in obligation["history"]] == [
-        "opened",
+    assert [h["status"] for h in obligation["history"]] == [
+        "open",
         "submitted",
         "checking",
         "accepted",
@@ -70,7 +70,7 @@ async def test_a_wrong_return_is_sent_back_with_reasons_and_the_resubmission_is_
         intake,
         department.id,
         obligation_id,
-        [receipt_line("2026-08-10", 1000), receipt_line("2026-10-01", 500)],
+        [receipt_line(department.day(39), 1000), receipt_line(department.day_after, 500)],
         [good_file, unique_file("dated after the quarter")],
         declared_total_pence=1501,
     )
@@ -92,7 +92,7 @@ async def test_a_wrong_return_is_sent_back_with_reasons_and_the_resubmission_is_
         intake,
         department.id,
         obligation_id,
-        [receipt_line("2026-08-10", 1000), receipt_line("2026-09-01", 500)],
+        [receipt_line(department.day(39), 1000), receipt_line(department.day(60), 500)],
         [good_file, unique_file("dated inside the quarter")],
     )
     assert second.status_code == 202, second.text
@@ -109,7 +109,7 @@ async def test_the_same_submission_sent_twice_makes_one_submission_and_one_ackno
     stack: Stack, department: Department, intake: httpx.AsyncClient, cycles: httpx.AsyncClient
 ) -> None:
     obligation_id = department.obligation_id("filer-c")
-    lines, files = [receipt_line("2026-07-15", 4200)], [unique_file("sent twice")]
+    lines, files = [receipt_line(department.day(14), 4200)], [unique_file("sent twice")]
     responses = await asyncio.gather(
         *(
             submit(intake, department.id, obligation_id, lines, files, key="same-key")
@@ -125,7 +125,7 @@ async def test_the_same_submission_sent_twice_makes_one_submission_and_one_ackno
         intake,
         department.id,
         obligation_id,
-        [receipt_line("2026-07-15", 4201)],
+        [receipt_line(department.day(14), 4201)],
         files,
         key="same-key",
     )
@@ -164,12 +164,14 @@ async def test_a_receipt_already_filed_by_another_filer_is_returned_as_duplicate
     first = department.obligation_id("filer-a")
     second = department.obligation_id("filer-b")
     assert (
-        await submit(intake, department.id, first, [receipt_line("2026-07-02", 100)], [shared_file])
+        await submit(
+            intake, department.id, first, [receipt_line(department.day(1), 100)], [shared_file]
+        )
     ).status_code == 202
     await obligation_in_status(cycles, department.id, first, "accepted")
     assert (
         await submit(
-            intake, department.id, second, [receipt_line("2026-07-02", 100)], [shared_file]
+            intake, department.id, second, [receipt_line(department.day(1), 100)], [shared_file]
         )
     ).status_code == 202
     returned = await obligation_in_status(cycles, department.id, second, "returned")
@@ -181,13 +183,14 @@ async def test_opening_a_period_twice_starts_no_second_cycle(
 ) -> None:
     again = await cycles.post(
         f"/departments/{department.id}/form-types/vat-return/periods",
-        json={"period_key": "2026-Q3"},
+        json={"period_key": department.period.key},
     )
     assert again.status_code == 200
-    assert again.json()["obligations_opened"] == 0
 
     client: Client = await connect(TemporalSettings(temporal_address=stack.config.temporal_address))
-    query = f'CabinetDepartment = "{department.id}" AND CabinetPeriodKey = "2026-Q3"'
+    query = (
+        f'CabinetDepartment = "{department.id}" AND CabinetPeriodKey = "{department.period.key}"'
+    )
 
     async def three_workflows() -> int | None:
         count = (await client.count_workflows(query)).count

@@ -1,200 +1,184 @@
-"""The obligation workflow on Temporal's time-skipping test server, with fake activities.
+"""The obligation workflow's submissions, caseworker decisions and close, on Temporal's
+time-skipping test server with fake activities (tests/temporal_support.py).
 
-The test server rejects upserts of unregistered search attributes (the workflow task fails
-with "search attribute CabinetDepartment is not defined" and the workflow never progresses),
-so each environment registers Cabinet's attributes through the operator service first.
+The workflow lives for its whole quarter: run() returns an ObligationOutcome and ends only
+on the `close` update. These tests keep the due date two months away and never let time skip
+(they do not await the result before closing), so no reminder or deadline interferes; the
+timer-driven life is in test_obligation_lifecycle.py.
 """
 
 import asyncio
 import re
-import sys
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio import activity
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cabinet_common.deadlines import deadlines
 from cabinet_common.obligation_workflow import (
-    QUERY_STATE,
-    SIGNAL_RECEIPTS_CHECKED,
     SIGNAL_SUBMISSION_RECEIVED,
-    WORKFLOW_TYPE,
+    SYSTEM_ACTOR,
+    UPDATE_ACCEPT,
+    UPDATE_CLOSE,
+    UPDATE_EXTEND,
+    UPDATE_RETURN,
+    UPDATE_WAIVE,
+    AcceptAction,
+    CloseRequest,
+    ExtendAction,
     ObligationInput,
-    ObligationKey,
+    ObligationOutcome,
     ObligationState,
     ObligationStatus,
     ReasonModel,
-    ReceiptOutcome,
-    ReceiptsCheckedSignal,
+    ReturnAction,
     SubmissionReceived,
+    WaiveAction,
 )
-from cabinet_cycles.periods import due_date, overdue_at, quarter_containing
+from cabinet_common.quarter_workflow import QuarterTallies
 from cabinet_workflows import search_attributes
-from cabinet_workflows.obligation.activities import ObligationActivities
-from cabinet_workflows.obligation.models import AcknowledgementNotice, ReturnNotice
-from cabinet_workflows.obligation.workflows import ObligationWorkflow, acknowledgement_reference
-from cabinet_workflows.worker import build_worker
+from cabinet_workflows.obligation.workflows import acknowledgement_reference
+from tests.temporal_support import (
+    LADDER,
+    SUBMISSION_ID,
+    FakeObligationActivities,
+    ObligationHandle,
+    check_result,
+    checked,
+    eventually,
+    obligation_input,
+    obligation_worker,
+    received,
+    start_obligation,
+    state,
+    time_skipping_env,
+)
 
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-SUBMISSION_ID = "submission-1"
-Handle = WorkflowHandle[Any, ObligationState]
-
-
-class FakeActivities(ObligationActivities):
-    """The workflow's activities under their real names, recording what they were given."""
-
-    def __init__(self) -> None:  # no Kafka producer: both activities are replaced
-        self.acknowledgements: list[AcknowledgementNotice] = []
-        self.returns: list[ReturnNotice] = []
-
-    @activity.defn(name="publish_acknowledgement")
-    async def publish_acknowledgement(self, notice: AcknowledgementNotice) -> None:
-        self.acknowledgements.append(notice)
-
-    @activity.defn(name="publish_return")
-    async def publish_return(self, notice: ReturnNotice) -> None:
-        self.returns.append(notice)
+CASEWORKER = "caseworker-7"
+OPEN, SUBMITTED, CHECKING, RETURNED, ACCEPTED = (
+    ObligationStatus.OPEN,
+    ObligationStatus.SUBMITTED,
+    ObligationStatus.CHECKING,
+    ObligationStatus.RETURNED,
+    ObligationStatus.ACCEPTED,
+)
+WAIVED, CLOSED = ObligationStatus.WAIVED, ObligationStatus.CLOSED
 
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
-    try:
-        attributes: dict[str, IndexedValueType.ValueType] = {
-            key.name: IndexedValueType.ValueType(key.indexed_value_type)
-            for key in search_attributes.ALL
-        }
-        await environment.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=environment.client.namespace, search_attributes=attributes
-            )
-        )
+    async with time_skipping_env() as environment:
         yield environment
-    finally:
-        await environment.shutdown()
 
 
 @pytest.fixture
-def activities() -> FakeActivities:
-    return FakeActivities()
+def activities() -> FakeObligationActivities:
+    return FakeObligationActivities()
 
 
 @pytest.fixture
-async def worker(env: WorkflowEnvironment, activities: FakeActivities) -> AsyncIterator[Worker]:
-    async with build_worker(env.client, activities, f"obligations-{uuid.uuid4()}") as running:
+async def worker(
+    env: WorkflowEnvironment, activities: FakeObligationActivities
+) -> AsyncIterator[Worker]:
+    async with obligation_worker(env, activities) as running:
         yield running
 
 
-async def obligation_input(env: WorkflowEnvironment) -> ObligationInput:
-    """An obligation for the quarter the test server's clock is in, due in the future."""
+@pytest.fixture
+async def obligation(env: WorkflowEnvironment) -> ObligationInput:
+    """Due two months after the test server's today: nothing fires unless time skips."""
     today = (await env.get_current_time()).date()
-    period = quarter_containing(today)
-    due = due_date(period.end, 1, 7)
-    key = ObligationKey(
-        department_id="dept", form_type_id="vat", filer_id="filer-1", period_key=period.key
-    )
-    return ObligationInput(
-        key=key,
-        obligation_id=key.obligation_id,
-        period_start=period.start,
-        period_end=period.end,
-        due_date=due,
-        overdue_at=overdue_at(due),
-    )
+    return obligation_input(today + timedelta(days=60))
 
 
-async def start(env: WorkflowEnvironment, worker: Worker, obligation: ObligationInput) -> Handle:
-    return await env.client.start_workflow(
-        ObligationWorkflow.run,
-        obligation,
-        id=obligation.key.workflow_id,
-        task_queue=worker.task_queue,
-    )
-
-
-def checked(version: int, *rejected: str, total_ok: bool = True) -> ReceiptsCheckedSignal:
-    """A check result of two receipts, r1 and r2; those named in `rejected` failed."""
-    return ReceiptsCheckedSignal(
-        submission_id=SUBMISSION_ID,
-        version=version,
-        submission_sha256=f"{version:064x}",
-        receipts=[
-            ReceiptOutcome(
-                receipt_id=receipt_id,
-                accepted=receipt_id not in rejected,
-                reasons=(
-                    [ReasonModel(code="DATE_OUTSIDE_PERIOD", message="outside the period")]
-                    if receipt_id in rejected
-                    else []
-                ),
-            )
-            for receipt_id in ("r1", "r2")
-        ],
-        submission_reasons=(
-            [] if total_ok else [ReasonModel(code="TOTAL_MISMATCH", message="totals differ")]
-        ),
-    )
-
-
-async def received(handle: Handle, version: int) -> None:
-    await handle.signal(
-        SIGNAL_SUBMISSION_RECEIVED, SubmissionReceived(submission_id=SUBMISSION_ID, version=version)
-    )
-
-
-async def state(handle: Handle) -> ObligationState:
-    result: ObligationState = await handle.query(QUERY_STATE, result_type=ObligationState)
-    return result
-
-
-async def eventually(
-    handle: Handle, condition: Callable[[ObligationState], bool], timeout_s: float = 15
-) -> ObligationState:
-    """Poll the state query until `condition` holds (time does not skip while polling)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        current = await state(handle)
-        if condition(current):
-            return current
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition never held; last state: {current!r}")
-        await asyncio.sleep(0.05)
+@pytest.fixture
+async def handle(
+    env: WorkflowEnvironment,
+    worker: Worker,
+    obligation: ObligationInput,
+    activities: FakeObligationActivities,
+) -> ObligationHandle:
+    started = await start_obligation(env, worker, obligation)
+    await eventually(started, lambda s: len(s.history) == 1, activities)
+    return started
 
 
 def statuses(current: ObligationState) -> list[ObligationStatus]:
     return [entry.status for entry in current.history]
 
 
-async def status_search_attribute(handle: Handle) -> str | None:
+async def status_search_attribute(handle: ObligationHandle) -> str | None:
     description = await handle.describe()
     return description.typed_search_attributes.get(search_attributes.OBLIGATION_STATUS)
 
 
-async def test_accepted_submission_is_acknowledged_once(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
+async def update(handle: ObligationHandle, name: str, action: Any) -> ObligationState:
+    result: ObligationState = await handle.execute_update(name, action, result_type=ObligationState)
+    return result
+
+
+async def refused(handle: ObligationHandle, name: str, action: Any) -> str:
+    """Run an update that must be rejected by its validator; return the validator's message."""
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await handle.execute_update(name, action, result_type=ObligationState)
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.message
+
+
+async def close(handle: ObligationHandle, actor: str = SYSTEM_ACTOR) -> ObligationOutcome:
+    outcome: ObligationOutcome = await handle.execute_update(
+        UPDATE_CLOSE, CloseRequest(actor=actor), result_type=ObligationOutcome
+    )
+    return outcome
+
+
+def assert_published_whole_history(
+    activities: FakeObligationActivities, final: ObligationState
 ) -> None:
-    obligation = await obligation_input(env)
-    handle = await start(env, worker, obligation)
+    """Every status change published once, in order, numbered 1..n, matching the history."""
+    changes = activities.status_changes
+    assert [c.sequence for c in changes] == list(range(1, len(final.history) + 1))
+    assert [c.to_status for c in changes] == statuses(final)
+    assert [c.from_status for c in changes] == [None, *statuses(final)[:-1]]
+    assert [(c.actor, c.reason, c.changed_at) for c in changes] == [
+        (e.actor, e.detail, e.at) for e in final.history
+    ]
+
+
+def accept_action(reason: str = "Receipt r2 verified by phone") -> AcceptAction:
+    return AcceptAction(actor=CASEWORKER, reason=reason)
+
+
+def extend_action(obligation: ObligationInput, days: int) -> ExtendAction:
+    return ExtendAction(
+        actor=CASEWORKER,
+        reason="Flooded premises",
+        deadlines=deadlines(obligation.deadlines.due_date + timedelta(days=days), LADDER, 10),
+    )
+
+
+# Submissions and automatic decisions.
+
+
+async def test_accepted_submission_is_acknowledged_once_and_closes_accepted_on_time(
+    handle: ObligationHandle, obligation: ObligationInput, activities: FakeObligationActivities
+) -> None:
     await received(handle, 1)
-    submitted = await eventually(handle, lambda s: s.status == ObligationStatus.SUBMITTED)
+    submitted = await eventually(handle, lambda s: s.status == SUBMITTED, activities)
     assert (submitted.submission_id, submitted.version) == (SUBMISSION_ID, 1)
+    assert await status_search_attribute(handle) == "submitted"
 
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1))
-    result = await handle.result()
+    await check_result(handle, checked(1))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
 
-    assert result.status == ObligationStatus.ACCEPTED
-    ack = result.acknowledgement
+    ack = accepted.acknowledgement
     assert ack is not None
     assert re.fullmatch(r"\d{12}", ack.reference)
     assert ack.reference == acknowledgement_reference(obligation.obligation_id, SUBMISSION_ID, 1)
@@ -203,22 +187,24 @@ async def test_accepted_submission_is_acknowledged_once(
         1,
         f"{1:064x}",
     )
-    assert statuses(result) == [
-        ObligationStatus.OPEN,
-        ObligationStatus.SUBMITTED,
-        ObligationStatus.CHECKING,
-        ObligationStatus.ACCEPTED,
-    ]
-    # Decided (processed_at) before the activity ran; recorded once it had.
-    assert result.history[-2].at <= ack.processed_at <= result.history[-1].at
-    assert ack.reference in result.history[-1].detail
-
-    assert len(activities.acknowledgements) == 1
-    notice = activities.acknowledgements[0]
-    assert notice.obligation == obligation
-    assert notice.acknowledgement == ack
+    assert statuses(accepted) == [OPEN, SUBMITTED, CHECKING, ACCEPTED]
+    assert accepted.history[-1].actor == SYSTEM_ACTOR
+    assert ack.reference in accepted.history[-1].detail
+    assert accepted.history[-1].at == ack.processed_at
+    assert [n.acknowledgement for n in activities.acknowledgements] == [ack]
+    assert activities.acknowledgements[0].obligation == obligation
     assert activities.returns == []
     assert await status_search_attribute(handle) == "accepted"
+
+    # Accepted is not the end: the workflow waits for its quarter to close.
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    outcome = await close(handle)
+    assert outcome == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=1)
+    assert await handle.result() == outcome
+    final = await state(handle)
+    assert statuses(final) == [OPEN, SUBMITTED, CHECKING, ACCEPTED]
+    assert_published_whole_history(activities, final)
+    assert activities.reminders == []
 
 
 def test_acknowledgement_reference_is_twelve_digits_and_deterministic() -> None:
@@ -229,210 +215,438 @@ def test_acknowledgement_reference_is_twelve_digits_and_deterministic() -> None:
 
 
 async def test_returned_then_resubmitted_and_accepted(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
+    handle: ObligationHandle, obligation: ObligationInput, activities: FakeObligationActivities
 ) -> None:
-    obligation = await obligation_input(env)
-    handle = await start(env, worker, obligation)
     await received(handle, 1)
-    first = checked(1, "r2")
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, first)
+    await check_result(handle, checked(1, "r2"))
+    returned = await eventually(handle, lambda s: s.status == RETURNED, activities)
 
-    returned = await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED)
     assert returned.version == 1
     assert returned.acknowledgement is None
-    assert returned.history[-1].detail == "Version 1 returned with 1 problem(s)"
-    assert len(activities.returns) == 1
-    notice = activities.returns[0]
+    assert returned.history[-1].detail == "Version 1 returned: 1 problem(s) found"
+    assert returned.history[-1].actor == SYSTEM_ACTOR
+    [notice] = activities.returns
     assert notice.obligation == obligation
-    assert notice.checked == first
-    rejected = [r for r in notice.checked.receipts if not r.accepted]
-    assert [r.receipt_id for r in rejected] == ["r2"]
-    assert [reason.code for reason in rejected[0].reasons] == ["DATE_OUTSIDE_PERIOD"]
-    assert returned.history[-2].at <= notice.returned_at <= returned.history[-1].at
+    assert (notice.submission_id, notice.version, notice.reasons) == (SUBMISSION_ID, 1, [])
+    assert [r.receipt_id for r in notice.returned_receipts] == ["r2"]
+    assert [r.code for r in notice.returned_receipts[0].reasons] == ["DATE_OUTSIDE_PERIOD"]
+    assert notice.returned_at == returned.history[-1].at
     assert await status_search_attribute(handle) == "returned"
 
     await received(handle, 2)
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(2))
-    result = await handle.result()
+    await check_result(handle, checked(2))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
 
-    assert result.status == ObligationStatus.ACCEPTED
-    assert result.acknowledgement is not None
-    assert result.acknowledgement.version == 2
-    assert result.acknowledgement.reference == acknowledgement_reference(
+    assert accepted.acknowledgement is not None
+    assert accepted.acknowledgement.version == 2
+    assert accepted.acknowledgement.reference == acknowledgement_reference(
         obligation.obligation_id, SUBMISSION_ID, 2
     )
     assert len(activities.returns) == 1
     assert [n.acknowledgement.version for n in activities.acknowledgements] == [2]
-    assert statuses(result) == [
-        ObligationStatus.OPEN,
-        ObligationStatus.SUBMITTED,
-        ObligationStatus.CHECKING,
-        ObligationStatus.RETURNED,
-        ObligationStatus.SUBMITTED,
-        ObligationStatus.CHECKING,
-        ObligationStatus.ACCEPTED,
+    assert statuses(accepted) == [
+        OPEN,
+        SUBMITTED,
+        CHECKING,
+        RETURNED,
+        SUBMITTED,
+        CHECKING,
+        ACCEPTED,
     ]
+    # The published RETURNED change carries the codes of what was wrong.
+    returned_change = activities.status_changes[3]
+    assert returned_change.to_status == RETURNED
+    assert [r.code for r in returned_change.reasons] == ["DATE_OUTSIDE_PERIOD"]
+    assert returned_change.submission_version == 1
+
+    outcome = await close(handle)
+    assert outcome == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=2)
+    assert_published_whole_history(activities, await state(handle))
 
 
 async def test_a_submission_level_problem_returns_the_submission(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
+    handle: ObligationHandle, activities: FakeObligationActivities
 ) -> None:
-    handle = await start(env, worker, await obligation_input(env))
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1, total_ok=False))
-    returned = await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED)
-    assert returned.history[-1].detail == "Version 1 returned with 1 problem(s)"
-    assert [r.code for r in activities.returns[0].checked.submission_reasons] == ["TOTAL_MISMATCH"]
+    await check_result(handle, checked(1, total_ok=False))
+    returned = await eventually(handle, lambda s: s.status == RETURNED, activities)
+    assert returned.history[-1].detail == "Version 1 returned: 1 problem(s) found"
+    [notice] = activities.returns
+    assert [r.code for r in notice.reasons] == ["TOTAL_MISMATCH"]
+    assert notice.returned_receipts == []
     assert activities.acknowledgements == []
 
 
 async def test_redelivered_check_result_is_ignored_after_its_decision(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
+    handle: ObligationHandle, activities: FakeObligationActivities
 ) -> None:
-    obligation = await obligation_input(env)
-    handle = await start(env, worker, obligation)
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1, "r1"))
-    await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED)
+    await check_result(handle, checked(1, "r1"))
+    await eventually(handle, lambda s: s.status == RETURNED, activities)
 
     # The same result again (a redelivered event), then the corrected version.
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1, "r1"))
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(2))
-    result = await handle.result()
+    await check_result(handle, checked(1, "r1"))
+    await check_result(handle, checked(2))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
 
-    assert [n.checked.version for n in activities.returns] == [1]
+    assert [n.version for n in activities.returns] == [1]
     assert [n.acknowledgement.version for n in activities.acknowledgements] == [2]
-    assert [e.detail for e in result.history].count("Version 1 checked") == 1
+    assert [e.detail for e in accepted.history].count("Version 1 checked") == 1
 
 
 async def test_duplicate_check_result_before_the_decision_is_acknowledged_once(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
+    env: WorkflowEnvironment, obligation: ObligationInput
 ) -> None:
-    handle = await start(env, worker, await obligation_input(env))
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1))
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1))
-    result = await handle.result()
+    # Both copies are in the history before any worker runs: one workflow task sees both.
+    activities = FakeObligationActivities()
+    task_queue = "obligations-duplicates"
+    handle: ObligationHandle = await env.client.start_workflow(
+        "ObligationWorkflow",
+        obligation,
+        id=obligation.key.workflow_id,
+        task_queue=task_queue,
+        result_type=ObligationOutcome,
+    )
+    await check_result(handle, checked(1))
+    await check_result(handle, checked(1))
+    async with obligation_worker(env, activities, task_queue):
+        accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+        # A third copy after the decision changes nothing either.
+        await check_result(handle, checked(1))
+        await received(handle, 1)
+        outcome = await close(handle)
 
-    assert result.status == ObligationStatus.ACCEPTED
+    assert outcome.status == ACCEPTED
     assert len(activities.acknowledgements) == 1
     assert activities.returns == []
-    assert [e.detail for e in result.history].count("Version 1 checked") == 1
+    assert [e.detail for e in accepted.history].count("Version 1 checked") == 1
+    assert statuses(accepted) == [OPEN, CHECKING, ACCEPTED]
 
 
 async def test_stale_version_after_a_newer_decision_is_ignored(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
+    handle: ObligationHandle, activities: FakeObligationActivities
 ) -> None:
-    handle = await start(env, worker, await obligation_input(env))
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1, "r1"))
-    await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED and s.version == 1)
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(2, "r2"))
-    await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED and s.version == 2)
+    await check_result(handle, checked(1, "r1"))
+    await eventually(handle, lambda s: s.status == RETURNED and s.version == 1, activities)
+    await check_result(handle, checked(2, "r2"))
+    await eventually(handle, lambda s: s.status == RETURNED and s.version == 2, activities)
 
     # An all-accepted result of version 1 arriving late must not acknowledge version 1, nor
     # may a late "received" of version 1 move the state back.
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1))
+    await check_result(handle, checked(1))
     await received(handle, 1)
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(3))
-    result = await handle.result()
+    await check_result(handle, checked(3))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
 
-    assert [n.checked.version for n in activities.returns] == [1, 2]
+    assert [n.version for n in activities.returns] == [1, 2]
     assert [n.acknowledgement.version for n in activities.acknowledgements] == [3]
-    assert result.acknowledgement is not None
-    assert result.acknowledgement.version == 3
-    assert result.version == 3
-    details = [e.detail for e in result.history]
+    assert accepted.acknowledgement is not None
+    assert accepted.acknowledgement.version == 3
+    assert accepted.version == 3
+    details = [e.detail for e in accepted.history]
     assert "Version 1 received" not in details
     assert details.count("Version 1 checked") == 1
 
+    # Once accepted, a newer version is not taken either.
+    await received(handle, 4)
+    await check_result(handle, checked(4, "r1"))
+    outcome = await close(handle)
+    assert outcome == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=3)
+    assert len(activities.returns) == 2
+    assert_published_whole_history(activities, await state(handle))
+
 
 async def test_newer_version_supersedes_an_undecided_older_one(
-    env: WorkflowEnvironment, activities: FakeActivities
+    env: WorkflowEnvironment, obligation: ObligationInput
 ) -> None:
     # Both results are in the history before any worker runs, so the workflow sees them in
     # its first task: only the newer is decided.
-    task_queue = f"obligations-{uuid.uuid4()}"
-    obligation = await obligation_input(env)
-    handle: Handle = await env.client.start_workflow(
-        ObligationWorkflow.run, obligation, id=obligation.key.workflow_id, task_queue=task_queue
+    activities = FakeObligationActivities()
+    task_queue = "obligations-supersede"
+    handle: ObligationHandle = await env.client.start_workflow(
+        "ObligationWorkflow",
+        obligation,
+        id=obligation.key.workflow_id,
+        task_queue=task_queue,
+        result_type=ObligationOutcome,
     )
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1, "r1"))
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(2))
-    async with build_worker(env.client, activities, task_queue):
-        result = await handle.result()
+    await check_result(handle, checked(1, "r1"))
+    await check_result(handle, checked(2))
+    async with obligation_worker(env, activities, task_queue):
+        accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+        await close(handle)
 
-    assert result.acknowledgement is not None
-    assert result.acknowledgement.version == 2
+    assert accepted.acknowledgement is not None
+    assert accepted.acknowledgement.version == 2
     assert activities.returns == []
     assert len(activities.acknowledgements) == 1
 
 
-async def test_overdue_then_a_late_submission_is_still_acknowledged(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
+async def test_signal_with_start_records_opened_before_the_submission(
+    env: WorkflowEnvironment,
+    worker: Worker,
+    obligation: ObligationInput,
+    activities: FakeObligationActivities,
 ) -> None:
-    obligation = await obligation_input(env)
-    handle = await start(env, worker, obligation)
-    opened = await eventually(handle, lambda s: len(s.history) == 1)
-    assert opened.history[0].at < obligation.overdue_at
-
-    slack = timedelta(hours=1)
-    await env.sleep(obligation.overdue_at - await env.get_current_time() + slack)
-    overdue = await eventually(handle, lambda s: s.status == ObligationStatus.OVERDUE)
-
-    entry = overdue.history[-1]
-    assert entry.status == ObligationStatus.OVERDUE
-    # Read inside the workflow: the timer fired at the end of the due date, London time.
-    assert obligation.overdue_at <= entry.at <= obligation.overdue_at + slack
-    assert await status_search_attribute(handle) == "overdue"
-    assert activities.acknowledgements == []
-    assert activities.returns == []
-
-    await received(handle, 1)
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1))
-    result = await handle.result()
-
-    assert result.status == ObligationStatus.ACCEPTED
-    assert result.acknowledgement is not None
-    assert result.acknowledgement.processed_at > obligation.overdue_at
-    assert len(activities.acknowledgements) == 1
-    assert statuses(result) == [
-        ObligationStatus.OPEN,
-        ObligationStatus.OVERDUE,
-        ObligationStatus.SUBMITTED,
-        ObligationStatus.CHECKING,
-        ObligationStatus.ACCEPTED,
-    ]
-
-
-async def test_returned_submission_turns_overdue_when_the_due_date_passes(
-    env: WorkflowEnvironment, worker: Worker, activities: FakeActivities
-) -> None:
-    obligation = await obligation_input(env)
-    handle = await start(env, worker, obligation)
-    await handle.signal(SIGNAL_RECEIPTS_CHECKED, checked(1, "r1"))
-    await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED)
-
-    await env.sleep(obligation.overdue_at - await env.get_current_time() + timedelta(minutes=1))
-    overdue = await eventually(handle, lambda s: s.status == ObligationStatus.OVERDUE)
-    assert overdue.history[-1].at >= obligation.overdue_at
-    assert overdue.version == 1
-    assert len(activities.returns) == 1
-
-
-# BUG (reported): cycles starts the workflow with signal-with-start. The SDK delivers the
-# start signal before run() begins, and run() then records OPEN over it (and upserts
-# CabinetObligationStatus=open), so the state says "open" with version 1 received.
-async def test_signal_with_start_keeps_the_received_submission(
-    env: WorkflowEnvironment, worker: Worker
-) -> None:
-    obligation = await obligation_input(env)
-    handle: Handle = await env.client.start_workflow(
-        WORKFLOW_TYPE,
+    handle: ObligationHandle = await env.client.start_workflow(
+        "ObligationWorkflow",
         obligation,
         id=obligation.key.workflow_id,
         task_queue=worker.task_queue,
         start_signal=SIGNAL_SUBMISSION_RECEIVED,
         start_signal_args=[SubmissionReceived(submission_id=SUBMISSION_ID, version=1)],
-        result_type=ObligationState,
+        result_type=ObligationOutcome,
     )
-    current = await eventually(handle, lambda s: len(s.history) == 2)
-    assert statuses(current) == [ObligationStatus.OPEN, ObligationStatus.SUBMITTED]
-    assert current.status == ObligationStatus.SUBMITTED
+    current = await eventually(handle, lambda s: len(s.history) == 2, activities)
+    assert statuses(current) == [OPEN, SUBMITTED]
     assert await status_search_attribute(handle) == "submitted"
+
+
+async def test_search_attributes_are_business_keys(
+    handle: ObligationHandle, obligation: ObligationInput
+) -> None:
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(search_attributes.DEPARTMENT) == "dept"
+    assert attributes.get(search_attributes.FORM_TYPE) == "vat"
+    assert attributes.get(search_attributes.PERIOD_KEY) == obligation.key.period_key
+    assert attributes.get(search_attributes.OBLIGATION_STATUS) == "open"
+    assert attributes.get(search_attributes.DUE_DATE) == obligation.deadlines.overdue_at
+
+
+# Caseworker decisions: validated updates recording who and why.
+
+
+async def test_caseworker_accepts_after_a_failed_check(
+    handle: ObligationHandle, obligation: ObligationInput, activities: FakeObligationActivities
+) -> None:
+    await received(handle, 1)
+    await check_result(handle, checked(1, "r2"))
+    await eventually(handle, lambda s: s.status == RETURNED, activities)
+
+    accepted = await update(handle, UPDATE_ACCEPT, accept_action())
+
+    assert accepted.status == ACCEPTED
+    entry = accepted.history[-1]
+    assert (entry.status, entry.actor) == (ACCEPTED, CASEWORKER)
+    assert "Receipt r2 verified by phone" in entry.detail
+    assert accepted.acknowledgement is not None
+    assert accepted.acknowledgement.version == 1
+    assert accepted.acknowledgement.reference in entry.detail
+    assert [n.acknowledgement for n in activities.acknowledgements] == [accepted.acknowledgement]
+    assert activities.status_changes[-1].actor == CASEWORKER
+    assert await status_search_attribute(handle) == "accepted"
+
+    outcome = await close(handle)
+    assert outcome == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=1)
+    assert_published_whole_history(activities, await state(handle))
+
+
+async def test_caseworker_returns_with_coded_reasons(
+    handle: ObligationHandle, obligation: ObligationInput, activities: FakeObligationActivities
+) -> None:
+    await received(handle, 1)
+    await eventually(handle, lambda s: s.status == SUBMITTED, activities)
+    reasons = [
+        ReasonModel(code="MISSING_RECEIPT", message="The fuel receipt is missing"),
+        ReasonModel(code="WRONG_PERIOD", message="Two invoices belong to Q2"),
+    ]
+
+    returned = await update(
+        handle,
+        UPDATE_RETURN,
+        ReturnAction(actor=CASEWORKER, reason="Incomplete evidence", reasons=reasons),
+    )
+
+    assert returned.status == RETURNED
+    entry = returned.history[-1]
+    assert (entry.status, entry.actor) == (RETURNED, CASEWORKER)
+    assert "Incomplete evidence" in entry.detail
+    [notice] = activities.returns
+    assert (notice.obligation, notice.submission_id, notice.version) == (
+        obligation,
+        SUBMISSION_ID,
+        1,
+    )
+    assert notice.reasons == reasons
+    assert notice.returned_receipts == []
+    change = activities.status_changes[-1]
+    assert (change.to_status, change.actor, change.reasons) == (RETURNED, CASEWORKER, reasons)
+    assert await status_search_attribute(handle) == "returned"
+
+    # The filer corrects it and it passes.
+    await received(handle, 2)
+    await check_result(handle, checked(2))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+    assert accepted.version == 2
+    assert len(activities.acknowledgements) == 1
+
+
+async def test_caseworker_waives_and_the_quarter_closes_waived(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    waived = await update(
+        handle, UPDATE_WAIVE, WaiveAction(actor=CASEWORKER, reason="Business ceased trading")
+    )
+    assert waived.status == WAIVED
+    assert (waived.history[-1].actor, waived.history[-1].detail) == (
+        CASEWORKER,
+        "Business ceased trading",
+    )
+    assert await status_search_attribute(handle) == "waived"
+
+    # Submissions after a waiver are ignored.
+    await received(handle, 1)
+    await check_result(handle, checked(1))
+    outcome = await close(handle)
+    assert outcome == ObligationOutcome(status=WAIVED, on_time=False, submission_version=None)
+    assert await handle.result() == outcome
+    assert activities.acknowledgements == []
+    final = await state(handle)
+    assert statuses(final) == [OPEN, WAIVED]
+    assert_published_whole_history(activities, final)
+
+
+async def test_extend_moves_the_due_date_and_refuses_an_earlier_or_equal_one(
+    handle: ObligationHandle, obligation: ObligationInput, activities: FakeObligationActivities
+) -> None:
+    extended = await update(handle, UPDATE_EXTEND, extend_action(obligation, 14))
+    new_due = obligation.deadlines.due_date + timedelta(days=14)
+    assert extended.due_date == new_due
+    entry = extended.history[-1]
+    assert (entry.status, entry.actor) == (OPEN, CASEWORKER)
+    assert entry.detail == (
+        f"Due date extended from {obligation.deadlines.due_date} to {new_due}: Flooded premises"
+    )
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(search_attributes.DUE_DATE) == deadlines(new_due, LADDER, 10).overdue_at
+
+    before = await state(handle)
+    published = len(activities.status_changes)
+    for days in (0, -1):
+        message = await refused(
+            handle,
+            UPDATE_EXTEND,
+            ExtendAction(
+                actor=CASEWORKER,
+                reason="Typo",
+                deadlines=deadlines(new_due + timedelta(days=days), LADDER, 10),
+            ),
+        )
+        assert message == f"The new due date must be after the current one ({new_due})"
+    assert await state(handle) == before
+    assert len(activities.status_changes) == published
+
+
+async def test_validators_refuse_actions_with_nothing_to_act_on(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    before = await state(handle)
+    assert await refused(handle, UPDATE_ACCEPT, accept_action()) == (
+        "There is no checked submission to accept"
+    )
+    assert await refused(
+        handle,
+        UPDATE_RETURN,
+        ReturnAction(actor=CASEWORKER, reason="x", reasons=[ReasonModel(code="C", message="m")]),
+    ) == ("There is no submission to return")
+    assert await state(handle) == before
+    assert activities.returns == []
+    assert activities.acknowledgements == []
+
+
+@pytest.mark.parametrize("settle", ["accepted", "waived"])
+async def test_every_decision_is_refused_once_settled(
+    handle: ObligationHandle,
+    obligation: ObligationInput,
+    activities: FakeObligationActivities,
+    settle: str,
+) -> None:
+    if settle == "accepted":
+        await check_result(handle, checked(1))
+        await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+    else:
+        await update(handle, UPDATE_WAIVE, WaiveAction(actor=CASEWORKER, reason="Exempt"))
+    before = await state(handle)
+    published = len(activities.status_changes)
+
+    actions: list[tuple[str, Any]] = [
+        (UPDATE_ACCEPT, accept_action()),
+        (
+            UPDATE_RETURN,
+            ReturnAction(
+                actor=CASEWORKER, reason="x", reasons=[ReasonModel(code="C", message="m")]
+            ),
+        ),
+        (UPDATE_WAIVE, WaiveAction(actor=CASEWORKER, reason="Exempt")),
+        (UPDATE_EXTEND, extend_action(obligation, 30)),
+    ]
+    for name, action in actions:
+        assert await refused(handle, name, action) == f"The obligation is already {settle}"
+
+    assert await state(handle) == before
+    assert len(activities.status_changes) == published
+    assert len(activities.acknowledgements) == (1 if settle == "accepted" else 0)
+    assert activities.returns == []
+
+
+# Close: the quarter settles every obligation and the workflow ends with its outcome.
+
+
+async def test_close_when_not_filed_is_closed_and_outstanding(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    outcome = await close(handle, actor="quarter-close")
+    assert outcome == ObligationOutcome(status=CLOSED, on_time=False, submission_version=None)
+    assert await handle.result() == outcome
+
+    final = await state(handle)
+    assert statuses(final) == [OPEN, CLOSED]
+    assert final.history[-1].actor == "quarter-close"
+    assert final.history[-1].detail == "Quarter closed without an accepted return"
+    assert_published_whole_history(activities, final)
+    assert await status_search_attribute(handle) == "closed"
+
+
+async def test_close_after_a_return_is_outstanding_with_the_returned_version(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    await received(handle, 1)
+    await check_result(handle, checked(1, "r1"))
+    await eventually(handle, lambda s: s.status == RETURNED, activities)
+    outcome = await close(handle)
+    assert outcome == ObligationOutcome(status=CLOSED, on_time=False, submission_version=1)
+    assert QuarterTallies.of([outcome]) == QuarterTallies(obligations=1, outstanding=1)
+    assert_published_whole_history(activities, await state(handle))
+
+
+async def test_updates_after_close_are_rejected_and_the_workflow_has_ended(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    await close(handle)
+    await handle.result()
+    # The workflow has completed: the server refuses the update before any validator runs
+    # (the time-skipping server says "update <id> not found"; a real server says the
+    # execution has completed).
+    with pytest.raises((RPCError, WorkflowUpdateFailedError)):
+        await update(handle, UPDATE_WAIVE, WaiveAction(actor=CASEWORKER, reason="late"))
+    assert statuses(await state(handle)) == [OPEN, CLOSED]
+
+
+async def test_closing_twice_returns_the_same_outcome(
+    env: WorkflowEnvironment, obligation: ObligationInput
+) -> None:
+    # Both close requests reach the workflow in its first task (no worker yet): the quarter's
+    # close batch may retry, and the second request must get the same answer.
+    activities = FakeObligationActivities()
+    task_queue = "obligations-close-twice"
+    handle: ObligationHandle = await env.client.start_workflow(
+        "ObligationWorkflow",
+        obligation,
+        id=obligation.key.workflow_id,
+        task_queue=task_queue,
+        result_type=ObligationOutcome,
+    )
+    await check_result(handle, checked(1))
+    async with obligation_worker(env, activities, task_queue):
+        await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+        first, second = await asyncio.gather(close(handle), close(handle))
+        assert_published_whole_history(activities, await state(handle))
+    assert first == second == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=1)

@@ -4,7 +4,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cabinet_cycles.periods import InvalidPeriodKey, Period, due_date, overdue_at, quarter
+from cabinet_common.form_types.periods import (
+    InvalidPeriodKey,
+    Period,
+    due_date,
+    overdue_at,
+    quarter,
+)
 
 
 @pytest.mark.parametrize(

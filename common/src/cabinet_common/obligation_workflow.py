@@ -1,16 +1,23 @@
-"""The contract between the cycles service (which starts and signals obligation workflows)
-and the worker (which runs them): names, ids and the pydantic models they exchange."""
+"""The contract between the cycles service (which starts, signals and updates obligation
+workflows) and the worker (which runs them): names, ids and the pydantic models they
+exchange. Times are computed by the caller (Europe/London rules live outside workflows)."""
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 WORKFLOW_TYPE = "ObligationWorkflow"
 SIGNAL_SUBMISSION_RECEIVED = "submission_received"
 SIGNAL_RECEIPTS_CHECKED = "receipts_checked"
 QUERY_STATE = "state"
+UPDATE_ACCEPT = "accept"
+UPDATE_RETURN = "return_submission"
+UPDATE_WAIVE = "waive"
+UPDATE_EXTEND = "extend_due_date"
+UPDATE_CLOSE = "close"
+SYSTEM_ACTOR = "system"
 
 _OBLIGATION_NAMESPACE = uuid.UUID("6f1d2f9e-6a2b-4e55-9c1a-0b7c3f1e2d40")
 
@@ -22,6 +29,13 @@ class ObligationStatus(StrEnum):
     RETURNED = "returned"
     ACCEPTED = "accepted"
     OVERDUE = "overdue"
+    ESCALATED = "escalated"
+    WAIVED = "waived"
+    CLOSED = "closed"
+
+
+# Once in one of these, an obligation takes no further submission or decision.
+SETTLED = frozenset({ObligationStatus.ACCEPTED, ObligationStatus.WAIVED, ObligationStatus.CLOSED})
 
 
 class ObligationKey(BaseModel):
@@ -43,14 +57,36 @@ class ObligationKey(BaseModel):
         return (self.department_id, self.form_type_id, self.filer_id, self.period_key)
 
 
+class Reminder(BaseModel):
+    days_relative_to_due: int
+    at: AwareDatetime
+
+
+class Deadlines(BaseModel):
+    """When things happen to an obligation that is not filed: reminders on the ladder, the
+    instant it turns overdue (the end of its due date in Europe/London), and escalation."""
+
+    due_date: date
+    overdue_at: AwareDatetime
+    escalate_at: AwareDatetime
+    reminders: list[Reminder]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "Deadlines":
+        if self.escalate_at < self.overdue_at:
+            raise ValueError("escalation cannot come before the obligation is overdue")
+        return self
+
+
 class ObligationInput(BaseModel):
     key: ObligationKey
     obligation_id: str
     period_start: date
     period_end: date
-    due_date: date
-    # The instant the obligation becomes overdue: the end of the due date in Europe/London.
-    overdue_at: AwareDatetime
+    form_type_version: int = 1
+    deadlines: Deadlines
+    # Where reminders go. Kept out of search attributes (no personal data there).
+    contact_email: str = ""
 
 
 class SubmissionReceived(BaseModel):
@@ -81,6 +117,41 @@ class ReceiptsCheckedSignal(BaseModel):
         return not self.submission_reasons and all(r.accepted for r in self.receipts)
 
 
+class CaseworkerAction(BaseModel):
+    """Who decided, and why: every caseworker action is recorded with both."""
+
+    actor: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AcceptAction(CaseworkerAction):
+    pass
+
+
+class ReturnAction(CaseworkerAction):
+    reasons: list[ReasonModel] = Field(min_length=1)
+
+
+class WaiveAction(CaseworkerAction):
+    pass
+
+
+class ExtendAction(CaseworkerAction):
+    deadlines: Deadlines
+
+
+class CloseRequest(BaseModel):
+    actor: str = SYSTEM_ACTOR
+
+
+class ObligationOutcome(BaseModel):
+    """How an obligation ended, for the quarter's compliance figures."""
+
+    status: ObligationStatus
+    on_time: bool
+    submission_version: int | None
+
+
 class Acknowledgement(BaseModel):
     reference: str
     submission_id: str
@@ -93,11 +164,14 @@ class HistoryEntry(BaseModel):
     at: datetime
     status: ObligationStatus
     detail: str
+    actor: str = SYSTEM_ACTOR
 
 
 class ObligationState(BaseModel):
     status: ObligationStatus
+    due_date: date | None = None
     submission_id: str | None = None
     version: int | None = None
     acknowledgement: Acknowledgement | None = None
+    reminders_sent: list[int] = []
     history: list[HistoryEntry] = []

@@ -1,6 +1,9 @@
 """Settings every Cabinet process reads from its environment (prefix ``CABINET_``)."""
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cabinet_common.signing import Signer, SigningKeyError, load_private_key
 
 
 class CommonSettings(BaseSettings):
@@ -28,3 +31,26 @@ class TemporalSettings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     obligation_task_queue: str = "cabinet-obligations"
+
+
+class SigningSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CABINET_", extra="ignore")
+
+    # The Ed25519 key that signs what Cabinet hands out: a base64 32-byte seed or a PEM
+    # private key (`cabinet-keys generate` makes one). Unset, nothing can be signed.
+    signing_key: SecretStr | None = None
+
+    @field_validator("signing_key")
+    @classmethod
+    def _is_an_ed25519_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            load_private_key(value.get_secret_value())
+        return value
+
+    def signer(self) -> Signer:
+        if self.signing_key is None:
+            raise SigningKeyError(
+                "no signing key is configured: set CABINET_SIGNING_KEY"
+                " (`cabinet-keys generate` makes one)"
+            )
+        return Signer.from_config(self.signing_key.get_secret_value())

@@ -8,8 +8,10 @@ from temporalio.worker import Worker
 from cabinet_common.logging import configure_logging
 from cabinet_common.messaging.kafka import create_producer, ensure_topics
 from cabinet_common.temporal import connect
+from cabinet_workflows.notifications import MailFolder
 from cabinet_workflows.obligation.activities import ObligationActivities
 from cabinet_workflows.obligation.workflows import ObligationWorkflow
+from cabinet_workflows.quarter.workflows import QuarterWorkflow, ScheduledPeriodOpening
 from cabinet_workflows.settings import WorkerSettings
 
 
@@ -17,8 +19,13 @@ def build_worker(client: Client, activities: ObligationActivities, task_queue: s
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ObligationWorkflow],
-        activities=[activities.publish_acknowledgement, activities.publish_return],
+        workflows=[ObligationWorkflow, QuarterWorkflow, ScheduledPeriodOpening],
+        activities=[
+            activities.publish_acknowledgement,
+            activities.publish_return,
+            activities.publish_status_changes,
+            activities.send_reminder,
+        ],
     )
 
 
@@ -29,7 +36,9 @@ async def run(settings: WorkerSettings) -> None:
     await producer.start()
     try:
         await build_worker(
-            client, ObligationActivities(producer), settings.obligation_task_queue
+            client,
+            ObligationActivities(producer, MailFolder(settings.mail_dir)),
+            settings.obligation_task_queue,
         ).run()
     finally:
         await producer.stop()

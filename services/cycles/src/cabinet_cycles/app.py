@@ -2,11 +2,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from temporalio.worker import Worker
 
 from cabinet_common.service import health_router, serve, service_runtime
 from cabinet_common.temporal import connect
 from cabinet_cycles.api import router
+from cabinet_cycles.audit.api import router as audit_router
+from cabinet_cycles.caseworker_api import router as caseworker_router
 from cabinet_cycles.event_handlers import CyclesEventHandlers
+from cabinet_cycles.filers_api import router as filers_router
+from cabinet_cycles.form_types_api import router as form_types_router
+from cabinet_cycles.quarter_api import router as quarter_router
+from cabinet_cycles.quarters import QuarterActivities, QuarterOpener
 from cabinet_cycles.settings import CyclesSettings
 
 
@@ -15,14 +22,30 @@ def create_app(settings: CyclesSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await connect(settings)
         handlers = CyclesEventHandlers(client, settings.obligation_task_queue).by_topic()
+        opener = QuarterOpener(client, settings)
         async with service_runtime(settings, "cabinet-cycles", handlers) as runtime:
-            app.state.runtime = runtime
-            yield
+            activities = QuarterActivities(
+                runtime.sessions, client, opener, settings.obligation_task_queue, settings.signer
+            )
+            # The quarter workflow's activities need this service's register, so they run here.
+            worker = Worker(
+                client, task_queue=settings.cycles_task_queue, activities=activities.all()
+            )
+            async with worker:
+                app.state.runtime = runtime
+                app.state.temporal = client
+                app.state.opener = opener
+                yield
 
     app = FastAPI(title="Cabinet cycles", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.include_router(health_router)
     app.include_router(router)
+    app.include_router(form_types_router)
+    app.include_router(filers_router)
+    app.include_router(audit_router)
+    app.include_router(quarter_router)
+    app.include_router(caseworker_router)
     return app
 
 

@@ -1,4 +1,5 @@
-"""The bridge from Kafka to the obligation workflows, and the obligation read model.
+"""The bridge from Kafka to the obligation workflows, the obligation read model, and the
+audit chain (every status change is appended to its quarter's hash chain).
 
 Each event about an obligation is delivered to its workflow with signal-with-start on the
 business-key workflow id, so a replayed event or a repeated start never makes a second
@@ -6,7 +7,7 @@ cycle; the workflow itself ignores signals it has already handled."""
 
 import contextlib
 import json
-from datetime import datetime
+from datetime import UTC
 
 from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel
@@ -24,39 +25,15 @@ from cabinet_common.obligation_workflow import (
     SIGNAL_RECEIPTS_CHECKED,
     SIGNAL_SUBMISSION_RECEIVED,
     WORKFLOW_TYPE,
-    ObligationInput,
-    ObligationKey,
-    ObligationStatus,
     ReceiptOutcome,
     ReceiptsCheckedSignal,
     SubmissionReceived,
 )
 from cabinet_common.reasons import to_model
+from cabinet_cycles.audit import events as audit_events
+from cabinet_cycles.audit import store as audit_store
+from cabinet_cycles.quarters import workflow_input
 from cabinet_cycles.tables import AcknowledgementDocument, Obligation, ObligationHistory
-
-# A later step of the same version wins; a newer version wins; accepted is final.
-_RANK = {
-    ObligationStatus.SUBMITTED: 1,
-    ObligationStatus.CHECKING: 2,
-    ObligationStatus.RETURNED: 3,
-    ObligationStatus.ACCEPTED: 3,
-}
-
-
-def workflow_input(obligation: Obligation) -> ObligationInput:
-    return ObligationInput(
-        key=ObligationKey(
-            department_id=obligation.department_id,
-            form_type_id=obligation.form_type_id,
-            filer_id=obligation.filer_id,
-            period_key=obligation.period_key,
-        ),
-        obligation_id=obligation.obligation_id,
-        period_start=obligation.period_start,
-        period_end=obligation.period_end,
-        due_date=obligation.due_date,
-        overdue_at=obligation.overdue_at,
-    )
 
 
 def acknowledgement_document(issued: obligations_pb2.AcknowledgementIssued) -> bytes:
@@ -79,17 +56,11 @@ class CyclesEventHandlers:
 
     def by_topic(self) -> dict[Topic, Handler]:
         return {
-            Topic.OBLIGATION_OPENED: self.on_obligation_opened,
             Topic.FORM_SUBMITTED: self.on_form_submitted,
             Topic.RECEIPTS_CHECKED: self.on_receipts_checked,
-            Topic.SUBMISSION_RETURNED: self.on_submission_returned,
+            Topic.OBLIGATION_STATUS_CHANGED: self.on_status_changed,
             Topic.ACKNOWLEDGEMENT_ISSUED: self.on_acknowledgement_issued,
         }
-
-    async def on_obligation_opened(self, session: AsyncSession, event: Event) -> None:
-        opened = event.payload_as(obligations_pb2.ObligationOpened)
-        obligation = await _obligation(session, opened.obligation.obligation_id)
-        await self._start(obligation)
 
     async def on_form_submitted(self, session: AsyncSession, event: Event) -> None:
         submitted = event.payload_as(submissions_pb2.FormSubmitted)
@@ -97,16 +68,8 @@ class CyclesEventHandlers:
         signal = SubmissionReceived(
             submission_id=submitted.submission_id, version=submitted.version
         )
-        await self._start(obligation, SIGNAL_SUBMISSION_RECEIVED, signal)
+        await self._signal(obligation, SIGNAL_SUBMISSION_RECEIVED, signal)
         obligation.submission_id = submitted.submission_id
-        _advance(
-            session,
-            obligation,
-            ObligationStatus.SUBMITTED,
-            submitted.version,
-            event.time,
-            f"Version {submitted.version} submitted with {len(submitted.receipts)} receipt(s)",
-        )
 
     async def on_receipts_checked(self, session: AsyncSession, event: Event) -> None:
         checked = event.payload_as(receipts_pb2.ReceiptsChecked)
@@ -125,33 +88,24 @@ class CyclesEventHandlers:
             ],
             submission_reasons=[to_model(reason) for reason in checked.submission_reasons],
         )
-        await self._start(obligation, SIGNAL_RECEIPTS_CHECKED, signal)
-        accepted = sum(r.accepted for r in checked.receipts)
-        _advance(
-            session,
-            obligation,
-            ObligationStatus.CHECKING,
-            checked.version,
-            event.time,
-            f"Version {checked.version}: {accepted} of {len(checked.receipts)} receipt(s) passed"
-            f" the checks, {len(checked.submission_reasons)} problem(s) with the return",
-        )
+        await self._signal(obligation, SIGNAL_RECEIPTS_CHECKED, signal)
 
-    async def on_submission_returned(self, session: AsyncSession, event: Event) -> None:
-        returned = event.payload_as(obligations_pb2.SubmissionReturned)
-        obligation = await _obligation(session, returned.obligation.obligation_id)
-        reasons = [r.message for r in returned.reasons] + [
-            f"receipt {receipt.receipt_id}: {reason.message}"
-            for receipt in returned.returned_receipts
-            for reason in receipt.reasons
-        ]
-        _advance(
-            session,
-            obligation,
-            ObligationStatus.RETURNED,
-            returned.version,
-            event.time,
-            f"Version {returned.version} returned: " + "; ".join(reasons),
+    async def on_status_changed(self, session: AsyncSession, event: Event) -> None:
+        changed = event.payload_as(obligations_pb2.ObligationStatusChanged)
+        obligation = await _obligation(session, changed.obligation.obligation_id)
+        if changed.sequence > obligation.status_sequence:
+            obligation.status = changed.to_status
+            obligation.status_sequence = changed.sequence
+        await audit_store.append(session, *audit_events.status_change(event))
+        session.add(
+            ObligationHistory(
+                obligation_id=obligation.obligation_id,
+                sequence=changed.sequence,
+                at=changed.changed_at.ToDatetime(tzinfo=UTC),
+                status=changed.to_status,
+                actor=changed.actor,
+                detail=changed.reason,
+            )
         )
 
     async def on_acknowledgement_issued(self, session: AsyncSession, event: Event) -> None:
@@ -165,18 +119,8 @@ class CyclesEventHandlers:
                     document=acknowledgement_document(issued),
                 )
             )
-        _advance(
-            session,
-            obligation,
-            ObligationStatus.ACCEPTED,
-            issued.version,
-            event.time,
-            f"Version {issued.version} accepted; acknowledgement {issued.reference}",
-        )
 
-    async def _start(
-        self, obligation: Obligation, signal: str | None = None, argument: BaseModel | None = None
-    ) -> None:
+    async def _signal(self, obligation: Obligation, signal: str, argument: BaseModel) -> None:
         # A closed cycle (accepted) is never started again by a late event.
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await self._client.start_workflow(
@@ -187,7 +131,7 @@ class CyclesEventHandlers:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 start_signal=signal,
-                start_signal_args=[argument] if argument is not None else [],
+                start_signal_args=[argument],
             )
 
 
@@ -196,24 +140,3 @@ async def _obligation(session: AsyncSession, obligation_id: str) -> Obligation:
     if obligation is None:
         raise PermanentError(f"unknown obligation {obligation_id}")
     return obligation
-
-
-def _advance(
-    session: AsyncSession,
-    obligation: Obligation,
-    status: ObligationStatus,
-    version: int,
-    at: datetime,
-    detail: str,
-) -> None:
-    session.add(
-        ObligationHistory(
-            obligation_id=obligation.obligation_id, at=at, event=status, detail=detail
-        )
-    )
-    if obligation.status == ObligationStatus.ACCEPTED:
-        return  # final: a version sent while the acknowledgement was being issued changes nothing
-    if (version, _RANK[status]) > (obligation.status_version, obligation.status_rank):
-        obligation.status = status.value
-        obligation.status_version = version
-        obligation.status_rank = _RANK[status]

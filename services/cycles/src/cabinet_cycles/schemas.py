@@ -1,8 +1,12 @@
 """The cycles API's request and response bodies."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_cycles.filer_import import RowProblem
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -16,16 +20,10 @@ class DepartmentOut(DepartmentIn):
     department_id: str
 
 
-class FormTypeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    due_months_after_period_end: int = Field(default=1, ge=0, le=12)
-    due_days_after: int = Field(default=7, ge=0, le=366)
-
-
-class FormTypeOut(FormTypeIn):
+class FormTypeVersionOut(BaseModel):
     form_type_id: str
     version: int
+    definition: FormTypeDefinition
 
 
 class FilerIn(BaseModel):
@@ -39,23 +37,31 @@ class FilerOut(FilerIn):
     filer_id: str
 
 
-class OpenPeriodIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    period_key: str = Field(examples=["2026-Q3"])
+ImportOutcome = Literal["created", "updated", "unchanged"]
 
 
-class PeriodOut(BaseModel):
-    period_key: str
-    start: date
-    end: date
-    due: date
-    form_type_version: int
-    obligations_opened: int = Field(description="Obligations opened by this call; 0 when repeated")
+class ImportedRow(BaseModel):
+    row: int = Field(description="As a spreadsheet numbers it: the header is row 1")
+    filer_id: str
+    outcome: ImportOutcome
+
+
+class FilerImportReport(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rows: list[ImportedRow]
+
+
+class FilerImportRefused(BaseModel):
+    message: str
+    rows: list[RowProblem] = Field(description="Every row that needs correcting, and why")
 
 
 class HistoryOut(BaseModel):
     at: datetime
-    event: str
+    status: str
+    actor: str
     detail: str
 
 

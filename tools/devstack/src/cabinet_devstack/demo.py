@@ -3,11 +3,12 @@ the departments the integration tests create. Every call is idempotent."""
 
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from cabinet_cycles.periods import quarter_containing
+from cabinet_common.form_types.periods import quarter_containing
 
 DEMO_DEPARTMENT = "demo"
 DEMO_FORM_TYPE = "vat-return"
@@ -16,6 +17,7 @@ DEMO_FILERS = {
     "birch-and-co": "Birch & Co",
     "cobalt-trading": "Cobalt Trading",
 }
+VAT_RETURN_DEFINITION = Path(__file__).resolve().parents[4] / "examples/form-types/vat-return.yaml"
 
 
 def seed_department(
@@ -34,11 +36,8 @@ def seed_department(
         cycles.put(department, json={"name": f"Department {department_id}"}).raise_for_status()
         cycles.put(
             f"{department}/form-types/{form_type_id}",
-            json={
-                "name": "Quarterly VAT-style return",
-                "due_months_after_period_end": 1,
-                "due_days_after": 7,
-            },
+            content=VAT_RETURN_DEFINITION.read_bytes(),
+            headers={"content-type": "application/yaml"},
         ).raise_for_status()
         for filer_id, name in filers.items():
             cycles.put(
@@ -52,11 +51,25 @@ def seed_department(
         cycles.post(
             f"{department}/form-types/{form_type_id}/periods", json={"period_key": period_key}
         ).raise_for_status()
+        obligations = _wait_until_opened(cycles, department, period_key, len(filers), timeout_s)
+    _wait_until_intake_knows(intake_url, department_id, obligations, timeout_s)
+    return obligations
+
+
+def _wait_until_opened(
+    cycles: httpx.Client, department: str, period_key: str, count: int, timeout_s: float
+) -> list[dict[str, Any]]:
+    """The quarter workflow opens obligations in batches, after the period is opened."""
+    deadline = time.monotonic() + timeout_s
+    while True:
         obligations: list[dict[str, Any]] = cycles.get(
             f"{department}/obligations", params={"period_key": period_key}
         ).json()
-    _wait_until_intake_knows(intake_url, department_id, obligations, timeout_s)
-    return obligations
+        if len(obligations) >= count:
+            return obligations
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(obligations)} of {count} obligations were opened")
+        time.sleep(0.2)
 
 
 def seed_demo(cycles_url: str, intake_url: str) -> str:

@@ -20,12 +20,15 @@ from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack import kafka, temporal
 from cabinet_devstack.demo import DEMO_DEPARTMENT, seed_demo
+from cabinet_devstack.keys import local_signing_key
 from cabinet_devstack.processes import ManagedProcess, free_port, is_running, start_detached
 from cabinet_devstack.processes import stop_from_pid_file as stop_pid
 from cabinet_workflows import search_attributes
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SERVICES = ("intake", "receipts", "cycles")
+# Only the services that sign anything are given the key.
+SIGNING_SERVICES = ("cycles",)
 
 
 def _env_port(name: str, default: int) -> int:
@@ -107,6 +110,8 @@ class StackConfig:
         }
         if service in self.service_ports:
             env["CABINET_PORT"] = str(self.service_ports[service])
+        if service in SIGNING_SERVICES:
+            env.setdefault("CABINET_SIGNING_KEY", local_signing_key(self.state_dir))
         if self.fast_group_join:
             env["CABINET_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
             env["CABINET_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500"
@@ -214,6 +219,7 @@ def _print_urls(config: StackConfig) -> None:
         print(f"  {service:<9} API docs  {config.url(service)}/docs")
     print(f"  Temporal Web UI     {config.temporal_ui_url}")
     print(f"  Kafka bootstrap     {config.kafka_bootstrap}")
+    print(f"  Signing public key  {config.url('cycles')}/signing-key")
     print(f"  Logs and data       {config.state_dir}")
 
 

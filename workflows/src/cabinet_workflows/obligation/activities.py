@@ -1,11 +1,13 @@
-"""Activities of the obligation workflow: they announce its decisions on Kafka.
-
-Event ids are derived from the obligation and the submission version, so a retried
-activity republishes the same event and consumers drop the repeat."""
+"""Activities of the obligation workflow: they announce its decisions on Kafka and send
+reminders. Event ids come from the obligation and what happened, so a retried activity
+republishes the same event and consumers drop the repeat."""
 
 import uuid
+from datetime import datetime
+from email.message import EmailMessage
 
 from aiokafka import AIOKafkaProducer
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 
@@ -15,7 +17,13 @@ from cabinet_common.events import Event
 from cabinet_common.messaging.kafka import publish
 from cabinet_common.obligation_workflow import ObligationInput
 from cabinet_common.reasons import to_proto
-from cabinet_workflows.obligation.models import AcknowledgementNotice, ReturnNotice
+from cabinet_workflows.notifications import Notifier
+from cabinet_workflows.obligation.models import (
+    AcknowledgementNotice,
+    ReminderNotice,
+    ReturnNotice,
+    StatusChanges,
+)
 
 SOURCE = "/cabinet/workflows/obligation"
 _EVENT_NAMESPACE = uuid.UUID("0d8e3b6a-57c4-4a8f-a1c2-6b0f4e9d7c31")
@@ -32,66 +40,122 @@ def _ref(obligation: ObligationInput) -> types_pb2.ObligationRef:
     )
 
 
-def _event_id(obligation_id: str, what: str, version: int) -> str:
-    return str(uuid.uuid5(_EVENT_NAMESPACE, f"{obligation_id}:{what}:{version}"))
+def _timestamp(at: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return stamp
+
+
+def event_id(obligation_id: str, what: str) -> str:
+    return str(uuid.uuid5(_EVENT_NAMESPACE, f"{obligation_id}:{what}"))
 
 
 class ObligationActivities:
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, notifier: Notifier) -> None:
         self._producer = producer
+        self._notifier = notifier
+
+    async def _publish(
+        self, obligation: ObligationInput, payload: Message, what: str, at: datetime
+    ) -> None:
+        obligation_id = obligation.obligation_id
+        await publish(
+            self._producer,
+            Event(
+                payload=payload,
+                key=obligation_id,
+                source=SOURCE,
+                id=event_id(obligation_id, what),
+                time=at,
+            ),
+        )
 
     @activity.defn(name="publish_acknowledgement")
     async def publish_acknowledgement(self, notice: AcknowledgementNotice) -> None:
         ack = notice.acknowledgement
-        processed_at = Timestamp()
-        processed_at.FromDatetime(ack.processed_at)
         payload = events_pb2.AcknowledgementIssued(
             obligation=_ref(notice.obligation),
             submission_id=ack.submission_id,
             version=ack.version,
             reference=ack.reference,
-            processed_at=processed_at,
+            processed_at=_timestamp(ack.processed_at),
             submission_sha256=ack.submission_sha256,
         )
-        obligation_id = notice.obligation.obligation_id
-        await publish(
-            self._producer,
-            Event(
-                payload=payload,
-                key=obligation_id,
-                source=SOURCE,
-                id=_event_id(obligation_id, "acknowledgement", ack.version),
-                time=ack.processed_at,
-            ),
+        await self._publish(
+            notice.obligation, payload, f"acknowledgement:{ack.version}", ack.processed_at
         )
 
     @activity.defn(name="publish_return")
     async def publish_return(self, notice: ReturnNotice) -> None:
-        checked = notice.checked
-        returned_at = Timestamp()
-        returned_at.FromDatetime(notice.returned_at)
         payload = events_pb2.SubmissionReturned(
             obligation=_ref(notice.obligation),
-            submission_id=checked.submission_id,
-            version=checked.version,
-            reasons=[to_proto(r) for r in checked.submission_reasons],
+            submission_id=notice.submission_id,
+            version=notice.version,
+            reasons=[to_proto(r) for r in notice.reasons],
             returned_receipts=[
                 events_pb2.ReturnedReceipt(
                     receipt_id=receipt.receipt_id, reasons=[to_proto(r) for r in receipt.reasons]
                 )
-                for receipt in checked.receipts
-                if not receipt.accepted
+                for receipt in notice.returned_receipts
             ],
-            returned_at=returned_at,
+            returned_at=_timestamp(notice.returned_at),
         )
-        obligation_id = notice.obligation.obligation_id
-        await publish(
-            self._producer,
-            Event(
-                payload=payload,
-                key=obligation_id,
-                source=SOURCE,
-                id=_event_id(obligation_id, "return", checked.version),
-                time=notice.returned_at,
-            ),
+        await self._publish(
+            notice.obligation, payload, f"return:{notice.version}", notice.returned_at
         )
+
+    @activity.defn(name="publish_status_changes")
+    async def publish_status_changes(self, batch: StatusChanges) -> None:
+        for change in batch.changes:
+            payload = events_pb2.ObligationStatusChanged(
+                obligation=_ref(batch.obligation),
+                from_status=change.from_status.value if change.from_status else "",
+                to_status=change.to_status.value,
+                actor=change.actor,
+                reason=change.reason,
+                reasons=[to_proto(r) for r in change.reasons],
+                submission_version=change.submission_version or 0,
+                changed_at=_timestamp(change.changed_at),
+                sequence=change.sequence,
+            )
+            await self._publish(
+                batch.obligation, payload, f"status:{change.sequence}", change.changed_at
+            )
+
+    @activity.defn(name="send_reminder")
+    async def send_reminder(self, notice: ReminderNotice) -> None:
+        obligation = notice.obligation
+        days = notice.days_relative_to_due
+        await self._notifier.send(
+            event_id(obligation.obligation_id, f"reminder:{days}"), reminder_message(notice)
+        )
+        payload = events_pb2.ReminderDue(
+            obligation=_ref(obligation),
+            due_date=notice.due_date.isoformat(),
+            days_relative_to_due=days,
+            sent_at=_timestamp(notice.sent_at),
+        )
+        await self._publish(obligation, payload, f"reminder:{days}", notice.sent_at)
+
+
+def reminder_message(notice: ReminderNotice) -> EmailMessage:
+    obligation = notice.obligation
+    days = notice.days_relative_to_due
+    due = f"{notice.due_date:%-d %B %Y}"
+    if days < 0:
+        when = f"is due on {due}, in {-days} day{'s' if days != -1 else ''}"
+    elif days == 0:
+        when = f"is due today, {due}"
+    else:
+        when = f"was due on {due} and is {days} day{'s' if days != 1 else ''} late"
+    message = EmailMessage()
+    message["To"] = obligation.contact_email
+    message["From"] = "Cabinet <no-reply@cabinet.invalid>"
+    message["Subject"] = f"Your {obligation.key.period_key} return {when.split(',')[0]}"
+    message["X-Cabinet-Obligation"] = obligation.obligation_id
+    message["X-Cabinet-Days-Relative-To-Due"] = str(days)
+    message.set_content(
+        f"Your {obligation.key.form_type_id} return for {obligation.key.period_key} {when}.\n\n"
+        f"Filer reference: {obligation.key.filer_id}\n"
+    )
+    return message

@@ -1,13 +1,15 @@
 """Inputs of the obligation workflow's activities."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
 from cabinet_common.obligation_workflow import (
     Acknowledgement,
     ObligationInput,
-    ReceiptsCheckedSignal,
+    ObligationStatus,
+    ReasonModel,
+    ReceiptOutcome,
 )
 
 
@@ -18,5 +20,31 @@ class AcknowledgementNotice(BaseModel):
 
 class ReturnNotice(BaseModel):
     obligation: ObligationInput
-    checked: ReceiptsCheckedSignal
+    submission_id: str
+    version: int
+    reasons: list[ReasonModel]
+    returned_receipts: list[ReceiptOutcome]
     returned_at: datetime
+
+
+class StatusChange(BaseModel):
+    sequence: int
+    from_status: ObligationStatus | None
+    to_status: ObligationStatus
+    actor: str
+    reason: str
+    reasons: list[ReasonModel] = []
+    submission_version: int | None = None
+    changed_at: datetime
+
+
+class StatusChanges(BaseModel):
+    obligation: ObligationInput
+    changes: list[StatusChange]
+
+
+class ReminderNotice(BaseModel):
+    obligation: ObligationInput
+    due_date: date
+    days_relative_to_due: int
+    sent_at: datetime

@@ -1,0 +1,189 @@
+"""A form type as a department admin declares it (in YAML or JSON): its questions, the
+receipts it needs, the totals rules between its answers, when its periods fall and fall
+due, and when filers are reminded and escalated. This is a contract: cycles stores it,
+and the services that check answers and receipts read the same model.
+
+Validation is strict (no coercion: a number is not a string, "yes" is not true) and every
+cross-reference is checked, so a definition that loads is one that can be applied."""
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cabinet_common.form_types.periods import Cadence, due_date
+
+FieldKind = Literal["text", "number", "money", "date", "choice", "declaration"]
+
+FieldId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["box1"])]
+Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$", examples=["travel"])]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class FormField(_Strict):
+    id: FieldId
+    label: Text = Field(description="The question as the filer sees it")
+    short_label: Text | None = Field(
+        default=None,
+        description='How error messages name the field mid-sentence, e.g. "box 1"; '
+        "defaults to the label",
+    )
+    hint: str = Field(default="", max_length=2000)
+    kind: FieldKind
+    required: bool = True
+    choices: list[Text] = Field(default_factory=list, description="Only for kind: choice")
+    allow_negative: bool = Field(default=False, description="Only for kinds number and money")
+
+    @property
+    def name(self) -> str:
+        return self.short_label or self.label
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.kind == "choice":
+            if not self.choices:
+                raise ValueError(f"field {self.id}: a choice needs at least one choice")
+            if repeated := _repeated(self.choices):
+                raise ValueError(f"field {self.id}: choices repeated: {', '.join(repeated)}")
+        elif self.choices:
+            raise ValueError(f"field {self.id}: only a choice field has choices")
+        if self.allow_negative and self.kind not in ("number", "money"):
+            raise ValueError(f"field {self.id}: only number and money fields can be negative")
+        if self.kind == "declaration" and not self.required:
+            raise ValueError(f"field {self.id}: a declaration is always required")
+        return self
+
+
+class ReceiptRequirement(_Strict):
+    category: Category
+    min_count: int = Field(default=1, ge=1, le=1000)
+
+
+class SumRule(_Strict):
+    """target = the sum of the fields `of`."""
+
+    rule: Literal["sum"]
+    target: FieldId
+    of: list[FieldId] = Field(min_length=2)
+
+    def money_fields(self) -> list[str]:
+        return [self.target, *self.of]
+
+
+class AbsDifferenceRule(_Strict):
+    """target = |of[0] - of[1]|."""
+
+    rule: Literal["abs_difference"]
+    target: FieldId
+    of: list[FieldId] = Field(min_length=2, max_length=2)
+
+    def money_fields(self) -> list[str]:
+        return [self.target, *self.of]
+
+
+class WholePoundsRule(_Strict):
+    """Each of the fields is a whole number of pounds (no pence)."""
+
+    rule: Literal["whole_pounds"]
+    fields: list[FieldId] = Field(min_length=1)
+
+    def money_fields(self) -> list[str]:
+        return list(self.fields)
+
+
+class CategoryTotalRule(_Strict):
+    """target = the sum of the receipt lines of one category."""
+
+    rule: Literal["category_total"]
+    target: FieldId
+    category: Category
+
+    def money_fields(self) -> list[str]:
+        return [self.target]
+
+
+class ReceiptsTotalRule(_Strict):
+    """target = the sum of all the receipt lines."""
+
+    rule: Literal["total_of_receipts"]
+    target: FieldId
+
+    def money_fields(self) -> list[str]:
+        return [self.target]
+
+
+Rule = Annotated[
+    SumRule | AbsDifferenceRule | WholePoundsRule | CategoryTotalRule | ReceiptsTotalRule,
+    Field(discriminator="rule"),
+]
+
+
+class DueRule(_Strict):
+    """Due on the last day of the month `months_after_period_end` months after the period
+    ends, plus `days_after` days (HMRC's VAT rule is 1 and 7: 30 June is due 7 August)."""
+
+    months_after_period_end: int = Field(ge=0, le=12)
+    days_after: int = Field(ge=0, le=366)
+
+    def due_date(self, period_end: date) -> date:
+        return due_date(period_end, self.months_after_period_end, self.days_after)
+
+
+class FormTypeDefinition(_Strict):
+    name: Text
+    fields: list[FormField] = Field(min_length=1)
+    required_receipts: list[ReceiptRequirement] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    cadence: Cadence
+    due_rule: DueRule
+    reminder_ladder: list[Annotated[int, Field(ge=-366, le=366)]] = Field(
+        default_factory=list,
+        description="Days relative to the due date on which filers are reminded "
+        "(negative: before it), in ascending order",
+    )
+    escalate_after_days_overdue: int = Field(ge=0, le=366)
+
+    def field(self, field_id: str) -> FormField:
+        return next(f for f in self.fields if f.id == field_id)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if repeated := _repeated(f.id for f in self.fields):
+            raise ValueError(f"field ids repeated: {', '.join(repeated)}")
+        if repeated := _repeated(r.category for r in self.required_receipts):
+            raise ValueError(f"required receipt categories repeated: {', '.join(repeated)}")
+        if self.reminder_ladder != sorted(set(self.reminder_ladder)):
+            raise ValueError("reminder_ladder must list days in ascending order, each once")
+        problems = [
+            f"rule {number} ({rule.rule}): {problem}"
+            for number, rule in enumerate(self.rules, start=1)
+            for problem in self._rule_problems(rule)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _rule_problems(self, rule: Rule) -> Iterator[str]:
+        kinds = {f.id: f.kind for f in self.fields}
+        for field_id in rule.money_fields():
+            if field_id not in kinds:
+                yield f"there is no field {field_id}"
+            elif kinds[field_id] != "money":
+                yield f"field {field_id} is {kinds[field_id]}, not money"
+        if isinstance(rule, SumRule | AbsDifferenceRule):
+            if rule.target in rule.of:
+                yield f"field {rule.target} cannot be part of its own total"
+            if repeated := _repeated(rule.of):
+                yield f"fields repeated: {', '.join(repeated)}"
+        elif isinstance(rule, WholePoundsRule) and (repeated := _repeated(rule.fields)):
+            yield f"fields repeated: {', '.join(repeated)}"
+
+
+def _repeated(values: Iterable[str]) -> list[str]:
+    return [value for value, count in Counter(values).items() if count > 1]

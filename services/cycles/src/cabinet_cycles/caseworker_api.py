@@ -1,0 +1,164 @@
+"""The caseworker's queue and decisions. Each decision is a Temporal Update on the
+obligation's workflow: its validator refuses an invalid action with a clear message and
+nothing changes; an accepted one is recorded with who, when and why."""
+
+from datetime import date
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from cabinet_common.deadlines import deadlines
+from cabinet_common.obligation_workflow import (
+    UPDATE_ACCEPT,
+    UPDATE_EXTEND,
+    UPDATE_RETURN,
+    UPDATE_WAIVE,
+    AcceptAction,
+    CaseworkerAction,
+    ExtendAction,
+    ObligationState,
+    ObligationStatus,
+    ReturnAction,
+    WaiveAction,
+)
+from cabinet_common.service import DbSession
+from cabinet_cycles.form_types import form_type_version
+from cabinet_cycles.tables import Obligation
+
+router = APIRouter(prefix="/departments/{department_id}", tags=["caseworkers"])
+
+QUEUE_STATUSES = (ObligationStatus.RETURNED, ObligationStatus.ESCALATED, ObligationStatus.OVERDUE)
+
+
+def _temporal(request: Request) -> Client:
+    return cast(Client, request.app.state.temporal)
+
+
+Temporal = Annotated[Client, Depends(_temporal)]
+
+
+class QueueItem(BaseModel):
+    obligation_id: str
+    form_type_id: str
+    filer_id: str
+    period_key: str
+    due_date: date
+    status: str
+
+
+@router.get("/queue", response_model=list[QueueItem])
+async def queue(
+    department_id: str,
+    session: DbSession,
+    form_type_id: str | None = None,
+    period_key: str | None = None,
+    statuses: Annotated[list[ObligationStatus] | None, Query(alias="status")] = None,
+) -> list[Obligation]:
+    """Returned, escalated and overdue obligations (or the statuses asked for), oldest due first."""
+    wanted = [s.value for s in statuses or QUEUE_STATUSES]
+    query = select(Obligation).where(
+        Obligation.department_id == department_id, Obligation.status.in_(wanted)
+    )
+    if form_type_id:
+        query = query.where(Obligation.form_type_id == form_type_id)
+    if period_key:
+        query = query.where(Obligation.period_key == period_key)
+    order = (Obligation.due_date, Obligation.filer_id)
+    return list((await session.scalars(query.order_by(*order).limit(1000))).all())
+
+
+class ExtendIn(CaseworkerAction):
+    due_date: date = Field(description="The new due date; must be later than the current one")
+
+
+@router.post("/obligations/{obligation_id}/accept", response_model=ObligationState)
+async def accept(
+    department_id: str,
+    obligation_id: str,
+    action: AcceptAction,
+    session: DbSession,
+    temporal: Temporal,
+) -> ObligationState:
+    """Accept the latest checked submission, whatever its checks said."""
+    obligation = await _obligation(session, department_id, obligation_id)
+    return await _decide(temporal, obligation, UPDATE_ACCEPT, action)
+
+
+@router.post("/obligations/{obligation_id}/return", response_model=ObligationState)
+async def return_submission(
+    department_id: str,
+    obligation_id: str,
+    action: ReturnAction,
+    session: DbSession,
+    temporal: Temporal,
+) -> ObligationState:
+    """Send the latest submission back with coded reasons."""
+    obligation = await _obligation(session, department_id, obligation_id)
+    return await _decide(temporal, obligation, UPDATE_RETURN, action)
+
+
+@router.post("/obligations/{obligation_id}/waive", response_model=ObligationState)
+async def waive(
+    department_id: str,
+    obligation_id: str,
+    action: WaiveAction,
+    session: DbSession,
+    temporal: Temporal,
+) -> ObligationState:
+    obligation = await _obligation(session, department_id, obligation_id)
+    return await _decide(temporal, obligation, UPDATE_WAIVE, action)
+
+
+@router.post("/obligations/{obligation_id}/extend", response_model=ObligationState)
+async def extend(
+    department_id: str,
+    obligation_id: str,
+    body: ExtendIn,
+    session: DbSession,
+    temporal: Temporal,
+) -> ObligationState:
+    """Move the due date later; reminders, overdue and escalation move with it."""
+    obligation = await _obligation(session, department_id, obligation_id)
+    published = await form_type_version(
+        session, department_id, obligation.form_type_id, obligation.form_type_version
+    )
+    if published is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "The obligation's form type version is missing"
+        )
+    definition = published.definition
+    schedule = deadlines(
+        body.due_date, definition.reminder_ladder, definition.escalate_after_days_overdue
+    )
+    action = ExtendAction(actor=body.actor, reason=body.reason, deadlines=schedule)
+    state = await _decide(temporal, obligation, UPDATE_EXTEND, action)
+    async with session.begin():
+        row = await session.get(Obligation, obligation_id, populate_existing=True)
+        if row is not None:
+            row.due_date = body.due_date
+            row.deadlines = schedule.model_dump(mode="json")
+    return state
+
+
+async def _obligation(session: DbSession, department_id: str, obligation_id: str) -> Obligation:
+    obligation = await session.get(Obligation, obligation_id)
+    if obligation is None or obligation.department_id != department_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+    await session.rollback()  # end the read; the decision runs in the workflow
+    return obligation
+
+
+async def _decide(
+    temporal: Temporal, obligation: Obligation, update: str, action: BaseModel
+) -> ObligationState:
+    handle = temporal.get_workflow_handle(obligation.workflow_id)
+    try:
+        state: Any = await handle.execute_update(update, action, result_type=ObligationState)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        message = getattr(cause, "message", None) or str(cause or error)
+        raise HTTPException(status.HTTP_409_CONFLICT, message) from error
+    return cast(ObligationState, state)

@@ -1,0 +1,143 @@
+"""The filer register routes: one filer at a time, the whole register, and CSV import
+(all or nothing, with a row-by-row report)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cabinet_common.service import DbSession
+from cabinet_cycles.departments import department_or_404
+from cabinet_cycles.filer_import import FilerRow, read_register
+from cabinet_cycles.schemas import (
+    FilerImportRefused,
+    FilerImportReport,
+    FilerIn,
+    FilerOut,
+    ImportedRow,
+    ImportOutcome,
+    Slug,
+)
+from cabinet_cycles.tables import Filer, FormType
+
+router = APIRouter(prefix="/departments/{department_id}/filers", tags=["register"])
+SlugPath = Annotated[str, Slug]
+CSV_MEDIA_TYPE = "text/csv"
+
+_CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            CSV_MEDIA_TYPE: {
+                "schema": {"type": "string"},
+                "example": "filer_id,name,contact_email,form_type_ids\n"
+                "acme-ltd,Acme Ltd,returns@acme.example,vat-return;expenses\n",
+            }
+        },
+    }
+}
+
+
+@router.get("", response_model=list[FilerOut])
+async def list_filers(department_id: str, session: DbSession) -> list[FilerOut]:
+    filers = await session.scalars(
+        select(Filer).where(Filer.department_id == department_id).order_by(Filer.filer_id)
+    )
+    return [_filer_out(filer) for filer in filers]
+
+
+@router.put("/{filer_id}", response_model=FilerOut)
+async def put_filer(
+    department_id: str, filer_id: SlugPath, body: FilerIn, session: DbSession
+) -> FilerOut:
+    async with session.begin():
+        await department_or_404(session, department_id)
+        known = await _form_type_ids(session, department_id)
+        for form_type_id in body.form_type_ids:
+            if form_type_id not in known:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT, f"No form type {form_type_id!r}"
+                )
+        await session.merge(
+            Filer(department_id=department_id, filer_id=filer_id, **body.model_dump(mode="json"))
+        )
+    return FilerOut(filer_id=filer_id, **body.model_dump())
+
+
+@router.post(
+    "/import",
+    response_model=FilerImportReport,
+    openapi_extra=_CSV_BODY,
+    responses={422: {"model": FilerImportRefused, "description": "Nothing was imported"}},
+)
+async def import_filers(department_id: str, request: Request, session: DbSession) -> Any:
+    """Add or update every filer in a CSV file (columns filer_id, name, contact_email,
+    form_type_ids; form type ids separated by semicolons). If any row is wrong, nothing is
+    written and the answer lists each wrong row and why."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != CSV_MEDIA_TYPE:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send the register as text/csv")
+    content = await request.body()
+    async with session.begin():
+        await department_or_404(session, department_id)
+        register = read_register(content, await _form_type_ids(session, department_id))
+        if register.problems:
+            refused = FilerImportRefused(
+                message="Nothing was imported: correct the rows listed and send the whole "
+                "file again",
+                rows=register.problems,
+            )
+            return JSONResponse(refused.model_dump(), status.HTTP_422_UNPROCESSABLE_CONTENT)
+        existing = {
+            filer.filer_id: filer
+            for filer in await session.scalars(
+                select(Filer).where(Filer.department_id == department_id)
+            )
+        }
+        rows = [_upsert(session, department_id, existing, row) for row in register.filers]
+    return FilerImportReport(
+        created=sum(row.outcome == "created" for row in rows),
+        updated=sum(row.outcome == "updated" for row in rows),
+        unchanged=sum(row.outcome == "unchanged" for row in rows),
+        rows=rows,
+    )
+
+
+def _upsert(
+    session: AsyncSession, department_id: str, existing: dict[str, Filer], row: FilerRow
+) -> ImportedRow:
+    values = {
+        "name": row.name,
+        "contact_email": row.contact_email,
+        "form_type_ids": row.form_type_ids,
+    }
+    filer = existing.get(row.filer_id)
+    outcome: ImportOutcome
+    if filer is None:
+        session.add(Filer(department_id=department_id, filer_id=row.filer_id, **values))
+        outcome = "created"
+    elif all(getattr(filer, column) == value for column, value in values.items()):
+        outcome = "unchanged"
+    else:
+        for column, value in values.items():
+            setattr(filer, column, value)
+        outcome = "updated"
+    return ImportedRow(row=row.row, filer_id=row.filer_id, outcome=outcome)
+
+
+async def _form_type_ids(session: AsyncSession, department_id: str) -> set[str]:
+    ids = await session.scalars(
+        select(FormType.form_type_id).where(FormType.department_id == department_id)
+    )
+    return set(ids)
+
+
+def _filer_out(filer: Filer) -> FilerOut:
+    return FilerOut(
+        filer_id=filer.filer_id,
+        name=filer.name,
+        contact_email=filer.contact_email,
+        form_type_ids=filer.form_type_ids,
+    )
