@@ -269,12 +269,24 @@ def at_instant(observed: datetime, expected: datetime) -> bool:
 
 @dataclass
 class FakeCyclesActivities:
+    """The quarter workflow's activities under their real names. `hold_open_batch` (1-based)
+    and `hold_close_batches` make those batches wait for `release` (the workflow is then
+    mid-phase, which is how tests signal it at a chosen point)."""
+
     filer_ids: list[str]
     outcome_of: Callable[[str], ObligationOutcome]
     open_requests: list[OpenBatchRequest] = field(default_factory=list)
     close_requests: list[CloseBatchRequest] = field(default_factory=list)
     closed_records: list[QuarterClosedRequest] = field(default_factory=list)
     scheduled_openings: list[ScheduledOpeningRequest] = field(default_factory=list)
+    hold_open_batch: int | None = None
+    hold_close_batches: bool = False
+    held: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def _hold(self) -> None:
+        self.held.set()
+        await self.release.wait()
 
     def _page(self, after: str | None, limit: int) -> list[str]:
         return [f for f in self.filer_ids if after is None or f > after][:limit]
@@ -283,6 +295,8 @@ class FakeCyclesActivities:
     async def open_obligations_batch(self, request: OpenBatchRequest) -> OpenBatchResult:
         # Like the register: a short page means the end was reached.
         self.open_requests.append(request)
+        if len(self.open_requests) == self.hold_open_batch:
+            await self._hold()
         page = self._page(request.after_filer_id, request.limit)
         return OpenBatchResult(
             opened=len(page),
@@ -293,6 +307,8 @@ class FakeCyclesActivities:
     @activity.defn(name=ACTIVITY_CLOSE_OBLIGATIONS)
     async def close_obligations_batch(self, request: CloseBatchRequest) -> CloseBatchResult:
         self.close_requests.append(request)
+        if self.hold_close_batches:
+            await self._hold()
         page = self._page(request.after_obligation_id, request.limit)
         return CloseBatchResult(
             tallies=QuarterTallies.of([self.outcome_of(f) for f in page]),

@@ -108,3 +108,21 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         return records
     finally:
         await consumer.stop()
+
+
+HEADER = "filer_id,name,contact_email,form_type_ids\n"
+
+
+async def new_department(cycles: httpx.AsyncClient) -> str:
+    department_id = f"reg-{uuid.uuid4().hex[:10]}"
+    response = await cycles.put(f"/departments/{department_id}", json={"name": "Register"})
+    response.raise_for_status()
+    return department_id
+
+
+async def import_filers(cycles: httpx.AsyncClient, department_id: str, csv: str) -> httpx.Response:
+    return await cycles.post(
+        f"/departments/{department_id}/filers/import",
+        content=csv,
+        headers={"content-type": "text/csv"},
+    )

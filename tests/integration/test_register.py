@@ -3,24 +3,16 @@ versions applying only to periods opened afterwards, and the all-or-nothing CSV 
 
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from cabinet_devstack.stack import Stack
+from tests.integration.helpers import HEADER, import_filers, new_department
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "form-types"
 CLI = Path(sys.executable).parent / "cabinet-form-types"
-HEADER = "filer_id,name,contact_email,form_type_ids\n"
-
-
-async def new_department(cycles: httpx.AsyncClient) -> str:
-    department_id = f"reg-{uuid.uuid4().hex[:10]}"
-    response = await cycles.put(f"/departments/{department_id}", json={"name": "Register"})
-    response.raise_for_status()
-    return department_id
 
 
 def load_with_cli(stack: Stack, department_id: str, example: str) -> str:
@@ -42,14 +34,6 @@ def load_with_cli(stack: Stack, department_id: str, example: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
-
-
-async def import_filers(cycles: httpx.AsyncClient, department_id: str, csv: str) -> httpx.Response:
-    return await cycles.post(
-        f"/departments/{department_id}/filers/import",
-        content=csv,
-        headers={"content-type": "text/csv"},
-    )
 
 
 async def test_a_new_form_type_version_applies_only_to_periods_opened_after_it(

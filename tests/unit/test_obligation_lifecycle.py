@@ -204,23 +204,23 @@ async def test_reminders_fire_at_nine_london_time_on_the_ladder_days_across_the_
     assert activities.acknowledgements == []
 
 
-async def test_a_rung_already_past_when_the_obligation_opens_is_not_sent(
+async def test_of_the_rungs_already_past_at_opening_only_the_latest_is_sent_at_once(
     env: WorkflowEnvironment, worker: Worker, activities: FakeObligationActivities
 ) -> None:
-    due = await today(env) + timedelta(days=5)  # the -14 rung was nine days ago
+    due = await today(env) + timedelta(days=2)  # the -14 and -3 rungs have passed
     obligation = obligation_input(due)
     handle = await start(env, worker, activities, obligation)
+    opened_at = (await state(handle)).history[0].at
 
     await sleep_until(env, obligation.deadlines.reminders[-1].at + timedelta(hours=1))
 
+    # One reminder when a late-opened obligation starts, not a flood; then the ladder.
     assert [n.days_relative_to_due for n in activities.reminders] == [-3, 0, 3, 15]
-    for notice in activities.reminders:
-        [rung] = [
-            r
-            for r in obligation.deadlines.reminders
-            if r.days_relative_to_due == (notice.days_relative_to_due)
-        ]
-        assert at_instant(notice.sent_at, rung.at)
+    first, *rest = activities.reminders
+    assert at_instant(first.sent_at, opened_at)
+    rungs = {r.days_relative_to_due: r.at for r in obligation.deadlines.reminders}
+    for notice in rest:
+        assert at_instant(notice.sent_at, rungs[notice.days_relative_to_due])
     assert -14 not in (await state(handle)).reminders_sent
 
 

@@ -223,7 +223,7 @@ async def test_returned_then_resubmitted_and_accepted(
 
     assert returned.version == 1
     assert returned.acknowledgement is None
-    assert returned.history[-1].detail == "Version 1 returned: 1 problem(s) found"
+    assert returned.history[-1].detail == "Version 1 returned: receipt r2: outside the period"
     assert returned.history[-1].actor == SYSTEM_ACTOR
     [notice] = activities.returns
     assert notice.obligation == obligation
@@ -269,7 +269,7 @@ async def test_a_submission_level_problem_returns_the_submission(
 ) -> None:
     await check_result(handle, checked(1, total_ok=False))
     returned = await eventually(handle, lambda s: s.status == RETURNED, activities)
-    assert returned.history[-1].detail == "Version 1 returned: 1 problem(s) found"
+    assert returned.history[-1].detail == "Version 1 returned: totals differ"
     [notice] = activities.returns
     assert [r.code for r in notice.reasons] == ["TOTAL_MISMATCH"]
     assert notice.returned_receipts == []

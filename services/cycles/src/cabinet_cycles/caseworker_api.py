@@ -147,7 +147,10 @@ async def _obligation(session: DbSession, department_id: str, obligation_id: str
     obligation = await session.get(Obligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
-    await session.rollback()  # end the read; the decision runs in the workflow
+    # End the read (it holds SQLite's write lock) before the decision runs in the workflow;
+    # detached first, so rolling back does not expire what was read.
+    session.expunge(obligation)
+    await session.rollback()
     return obligation
 
 

@@ -116,6 +116,10 @@ class QuarterOpener:
         period: periods.Period,
     ) -> OpenedPeriod:
         due = definition.due_rule.due_date(period.end)
+        now = datetime.now(UTC)
+        # Closes a while after its due date; a quarter opened late (a backfill) still gets
+        # that long from its opening.
+        open_for = timedelta(days=self._settings.quarter_closes_days_after_due)
         return OpenedPeriod(
             department_id=department_id,
             form_type_id=form_type_id,
@@ -124,9 +128,8 @@ class QuarterOpener:
             end=period.end,
             due=due,
             form_type_version=version,
-            opened_at=datetime.now(UTC),
-            closes_at=periods.overdue_at(due)
-            + timedelta(days=self._settings.quarter_closes_days_after_due),
+            opened_at=now,
+            closes_at=max(periods.overdue_at(due), now) + open_for,
         )
 
     async def _start_quarter_workflow(self, opened: OpenedPeriod) -> None:

@@ -10,5 +10,6 @@ class CyclesSettings(ServiceSettings, TemporalSettings, SigningSettings):
     cycles_task_queue: str = "cabinet-cycles"
     # Obligations opened (or closed) per activity of the quarter workflow.
     quarter_batch_size: int = 500
-    # A quarter closes by itself this long after its obligations turn overdue.
+    # A quarter closes by itself this long after its obligations turn overdue (or after it
+    # was opened, for a quarter opened late).
     quarter_closes_days_after_due: int = 90

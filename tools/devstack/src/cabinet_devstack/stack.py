@@ -83,6 +83,11 @@ class StackConfig:
         )
 
     @property
+    def mail_dir(self) -> Path:
+        """Where the worker's local notification adapter delivers reminders."""
+        return self.state_dir / "data" / "mail"
+
+    @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
 
@@ -106,6 +111,7 @@ class StackConfig:
             "CABINET_OBLIGATION_TASK_QUEUE": self.task_queue,
             "CABINET_DATABASE_URL": f"sqlite+aiosqlite:///{data / service}.db",
             "CABINET_EVIDENCE_DIR": str(data / "evidence"),
+            "CABINET_MAIL_DIR": str(self.mail_dir),
             **self.extra_env,
         }
         if service in self.service_ports:
@@ -220,6 +226,7 @@ def _print_urls(config: StackConfig) -> None:
     print(f"  Temporal Web UI     {config.temporal_ui_url}")
     print(f"  Kafka bootstrap     {config.kafka_bootstrap}")
     print(f"  Signing public key  {config.url('cycles')}/signing-key")
+    print(f"  Reminders (mail)    {config.mail_dir}")
     print(f"  Logs and data       {config.state_dir}")
 
 

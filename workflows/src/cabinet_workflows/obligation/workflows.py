@@ -271,7 +271,13 @@ class ObligationWorkflow:
         return min(pending, default=None)
 
     def _reminder_pending(self, days: int, at: datetime) -> bool:
-        return days not in self._state.reminders_sent and at >= self._obligation_opened_at
+        """Rungs already past when the obligation was opened are not sent, except the
+        latest of them: a late-opened obligation gets one reminder, not a flood."""
+        if days in self._state.reminders_sent:
+            return False
+        opened_at = self._obligation_opened_at
+        passed = [r.at for r in self._deadlines.reminders if r.at < opened_at]
+        return at >= opened_at or at == max(passed)
 
     async def _act_on_deadlines(self) -> None:
         if self._settled:
