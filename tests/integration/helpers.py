@@ -11,13 +11,30 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from cabinet_common.messaging.kafka import PARTITIONS
+from tests import receipt_files
 
 T = TypeVar("T")
 
 
 def unique_file(label: str) -> bytes:
-    """Receipt content no other test has filed (duplicates are checked per department)."""
-    return f"%PDF-1.4 {label} ".encode() + uuid.uuid4().bytes
+    """A real one-page PDF no other test has filed (duplicates are checked per department;
+    intake takes only files that open)."""
+    return receipt_files.pdf(label)
+
+
+# Answers every question of examples/form-types/vat-return.yaml, keeping its rules.
+VAT_ANSWERS = {
+    "box1": "100",
+    "box2": "20",
+    "box3": "120",
+    "box4": "50",
+    "box5": "70",
+    "box6": "1000",
+    "box7": "500",
+    "box8": "0",
+    "box9": "0",
+    "declaration": "yes",
+}
 
 
 def receipt_line(day: str, pence: int, payee: str = "Stationers Ltd") -> dict[str, Any]:
@@ -38,9 +55,11 @@ async def submit(
     files: list[bytes],
     key: str | None = None,
     declared_total_pence: int | None = None,
+    answers: dict[str, str] | None = None,
+    file_names: list[str] | None = None,
 ) -> httpx.Response:
     body = {
-        "answers": {"box1": "100", "box2": "20"},
+        "answers": VAT_ANSWERS if answers is None else answers,
         "declared_total_pence": (
             sum(line["amount_pence"] for line in lines)
             if declared_total_pence is None
@@ -53,8 +72,10 @@ async def submit(
         f"/departments/{department_id}/obligations/{obligation_id}/submissions",
         data={"submission": json.dumps(body)},
         files=[
-            ("receipts", (f"receipt-{i}.pdf", content, "application/pdf"))
-            for i, content in enumerate(files)
+            ("receipts", (name, content, "application/pdf"))
+            for name, content in zip(
+                file_names or [f"receipt-{i}.pdf" for i in range(len(files))], files, strict=True
+            )
         ],
         headers=headers,
     )

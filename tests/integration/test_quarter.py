@@ -6,6 +6,7 @@ And a quarter of 2,000 obligations fanned out on the real Temporal dev server.""
 import email
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ async def test_a_whole_quarter_from_schedule_to_sealed_audit_pack(
         assert [h["status"] for h in escalated["history"]] == ["open", "overdue", "escalated"]
         assert escalated["history"][-1]["actor"] == "system"
         reminders = await eventually(
-            lambda oid=obligation["obligation_id"]: _reminders_for(stack.config.mail_dir, oid),
+            partial(_reminders_for, stack.config.mail_dir, obligation["obligation_id"]),
             what=f"the reminder to {filer_id}",
         )
         assert [m["X-Cabinet-Days-Relative-To-Due"] for m in reminders] == ["15"]

@@ -13,6 +13,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from google.protobuf.message import Message
 
+from cabinet.formtypes.v1 import events_pb2 as formtypes
 from cabinet.obligations.v1 import events_pb2 as obligations
 from cabinet.receipts.v1 import events_pb2 as receipts
 from cabinet.submissions.v1 import events_pb2 as submissions
@@ -31,6 +32,7 @@ class Topic(StrEnum):
     OBLIGATION_STATUS_CHANGED = "obligation.status-changed.v1"
     REMINDER_DUE = "reminder.due.v1"
     QUARTER_CLOSED = "quarter.closed.v1"
+    FORM_TYPE_PUBLISHED = "form-type.published.v1"
 
     @property
     def dead_letter(self) -> str:
@@ -46,6 +48,7 @@ TOPIC_OF_MESSAGE: dict[type[Message], Topic] = {
     obligations.ObligationStatusChanged: Topic.OBLIGATION_STATUS_CHANGED,
     obligations.ReminderDue: Topic.REMINDER_DUE,
     obligations.QuarterClosed: Topic.QUARTER_CLOSED,
+    formtypes.FormTypePublished: Topic.FORM_TYPE_PUBLISHED,
 }
 # The CloudEvents type of each message is its protobuf full name.
 MESSAGE_OF_TYPE: dict[str, type[Message]] = {m.DESCRIPTOR.full_name: m for m in TOPIC_OF_MESSAGE}

@@ -103,6 +103,8 @@ class ReceiptOutcome(BaseModel):
     receipt_id: str
     accepted: bool
     reasons: list[ReasonModel]
+    # For a caseworker to decide (e.g. POSSIBLE_DUPLICATE); they do not return the receipt.
+    flags: list[ReasonModel] = []
 
 
 class ReceiptsCheckedSignal(BaseModel):
@@ -115,6 +117,11 @@ class ReceiptsCheckedSignal(BaseModel):
     @property
     def all_accepted(self) -> bool:
         return not self.submission_reasons and all(r.accepted for r in self.receipts)
+
+    @property
+    def flags(self) -> list[ReasonModel]:
+        """What a caseworker must look at before a submission without reasons is accepted."""
+        return [flag for receipt in self.receipts for flag in receipt.flags]
 
 
 class CaseworkerAction(BaseModel):

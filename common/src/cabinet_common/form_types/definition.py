@@ -9,6 +9,7 @@ cross-reference is checked, so a definition that loads is one that can be applie
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -124,6 +125,45 @@ Rule = Annotated[
 ]
 
 
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+Rate = Annotated[str, Field(pattern=r"^[0-9]{1,6}(\.[0-9]{1,8})?$", examples=["0.8612"])]
+
+
+class ReceiptChecks(_Strict):
+    """Which receipt checks apply to the form, and their thresholds. Every receipt is
+    checked for a readable file, its date inside the period, its amount and currency, and
+    a file already filed in the department; these settings tune the rest."""
+
+    exchange_rates: dict[Currency, Rate] = Field(
+        default_factory=dict,
+        description="Pounds per unit of each other currency accepted (a decimal string, "
+        'like "0.8612" for EUR): such a receipt is converted to pence (rounded half to '
+        "even) and the rate recorded on its check. Receipts in any other currency than "
+        "GBP and these are refused",
+    )
+    max_amount_pence: int | None = Field(
+        default=None,
+        ge=1,
+        description="The most one receipt may be for, in pence (after conversion)",
+    )
+    refuse_future_dates: bool = Field(
+        default=True, description="Refuse a receipt dated after the day it was submitted"
+    )
+    flag_possible_duplicates: bool = Field(
+        default=True,
+        description="Flag a receipt with the payee, amount and date of one filed by "
+        "another filer of the department, for a caseworker to decide",
+    )
+
+    @model_validator(mode="after")
+    def _no_rate_for_pounds(self) -> Self:
+        if "GBP" in self.exchange_rates:
+            raise ValueError("exchange_rates: GBP needs no rate")
+        if any(Decimal(rate) == 0 for rate in self.exchange_rates.values()):
+            raise ValueError("exchange_rates: a rate cannot be 0")
+        return self
+
+
 class DueRule(_Strict):
     """Due on the last day of the month `months_after_period_end` months after the period
     ends, plus `days_after` days (HMRC's VAT rule is 1 and 7: 30 June is due 7 August)."""
@@ -140,6 +180,7 @@ class FormTypeDefinition(_Strict):
     fields: list[FormField] = Field(min_length=1)
     required_receipts: list[ReceiptRequirement] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
+    receipt_checks: ReceiptChecks = Field(default_factory=ReceiptChecks)
     cadence: Cadence
     due_rule: DueRule
     reminder_ladder: list[Annotated[int, Field(ge=-366, le=366)]] = Field(

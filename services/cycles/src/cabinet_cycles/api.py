@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import select
 
 from cabinet_common.service import DbSession
+from cabinet_cycles.acknowledgements import render_html, render_pdf
 from cabinet_cycles.schemas import (
     DepartmentIn,
     DepartmentOut,
@@ -66,12 +67,49 @@ async def get_obligation(
 async def get_acknowledgement(
     department_id: str, obligation_id: str, session: DbSession
 ) -> Response:
-    """The acknowledgement document, the same bytes on every fetch."""
+    """The signed acknowledgement document (JSON), the same bytes on every fetch."""
+    document = await _acknowledgement(session, department_id, obligation_id)
+    return Response(document, media_type="application/json")
+
+
+@router.get(
+    "/obligations/{obligation_id}/acknowledgement.html",
+    tags=["obligations"],
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}}, 404: {"description": "Not issued yet"}},
+)
+async def get_acknowledgement_html(
+    department_id: str, obligation_id: str, session: DbSession
+) -> Response:
+    """The acknowledgement as a page to read or print, with the signed document on it."""
+    document = await _acknowledgement(session, department_id, obligation_id)
+    return Response(render_html(document), media_type="text/html; charset=utf-8")
+
+
+@router.get(
+    "/obligations/{obligation_id}/acknowledgement.pdf",
+    tags=["obligations"],
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "Not issued yet"}},
+)
+async def get_acknowledgement_pdf(
+    department_id: str, obligation_id: str, session: DbSession
+) -> Response:
+    """The acknowledgement as a PDF (the signed document attached), the same bytes each time."""
+    document = await _acknowledgement(session, department_id, obligation_id)
+    return Response(
+        render_pdf(document),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="acknowledgement-{obligation_id}.pdf"'},
+    )
+
+
+async def _acknowledgement(session: DbSession, department_id: str, obligation_id: str) -> bytes:
     await _obligation(session, department_id, obligation_id)
     acknowledgement = await session.get(AcknowledgementDocument, obligation_id)
     if acknowledgement is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No acknowledgement has been issued yet")
-    return Response(acknowledgement.document, media_type="application/json")
+    return acknowledgement.document
 
 
 async def _obligation(session: DbSession, department_id: str, obligation_id: str) -> Obligation:

@@ -21,7 +21,9 @@ def create_app(settings: CyclesSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await connect(settings)
-        handlers = CyclesEventHandlers(client, settings.obligation_task_queue).by_topic()
+        handlers = CyclesEventHandlers(
+            client, settings.obligation_task_queue, settings.signer
+        ).by_topic()
         opener = QuarterOpener(client, settings)
         async with service_runtime(settings, "cabinet-cycles", handlers) as runtime:
             activities = QuarterActivities(

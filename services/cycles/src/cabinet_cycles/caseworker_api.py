@@ -30,7 +30,14 @@ from cabinet_cycles.tables import Obligation
 
 router = APIRouter(prefix="/departments/{department_id}", tags=["caseworkers"])
 
-QUEUE_STATUSES = (ObligationStatus.RETURNED, ObligationStatus.ESCALATED, ObligationStatus.OVERDUE)
+# Checking includes submissions held for a caseworker because a receipt was flagged (a
+# possible duplicate): they stay there until a caseworker accepts or returns them.
+QUEUE_STATUSES = (
+    ObligationStatus.CHECKING,
+    ObligationStatus.RETURNED,
+    ObligationStatus.ESCALATED,
+    ObligationStatus.OVERDUE,
+)
 
 
 def _temporal(request: Request) -> Client:
@@ -57,7 +64,8 @@ async def queue(
     period_key: str | None = None,
     statuses: Annotated[list[ObligationStatus] | None, Query(alias="status")] = None,
 ) -> list[Obligation]:
-    """Returned, escalated and overdue obligations (or the statuses asked for), oldest due first."""
+    """Held (checking), returned, escalated and overdue obligations (or the statuses asked
+    for), oldest due first."""
     wanted = [s.value for s in statuses or QUEUE_STATUSES]
     query = select(Obligation).where(
         Obligation.department_id == department_id, Obligation.status.in_(wanted)

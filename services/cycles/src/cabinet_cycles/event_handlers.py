@@ -5,16 +5,13 @@ Each event about an obligation is delivered to its workflow with signal-with-sta
 business-key workflow id, so a replayed event or a repeated start never makes a second
 cycle; the workflow itself ignores signals it has already handled."""
 
-import contextlib
-import json
+from collections.abc import Callable
 from datetime import UTC
 
-from google.protobuf.json_format import MessageToDict
+import structlog
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
@@ -24,35 +21,39 @@ from cabinet_common.messaging.consumer import Handler, PermanentError
 from cabinet_common.obligation_workflow import (
     SIGNAL_RECEIPTS_CHECKED,
     SIGNAL_SUBMISSION_RECEIVED,
-    WORKFLOW_TYPE,
     ReceiptOutcome,
     ReceiptsCheckedSignal,
     SubmissionReceived,
 )
 from cabinet_common.reasons import to_model
+from cabinet_common.signing import Signer, SigningKeyError
+from cabinet_cycles.acknowledgements import acknowledgement_body, signed_document
 from cabinet_cycles.audit import events as audit_events
 from cabinet_cycles.audit import store as audit_store
-from cabinet_cycles.quarters import workflow_input
+from cabinet_cycles.quarters import start_obligation_workflow
 from cabinet_cycles.tables import AcknowledgementDocument, Obligation, ObligationHistory
 
+log = structlog.get_logger(__name__)
 
-def acknowledgement_document(issued: obligations_pb2.AcknowledgementIssued) -> bytes:
-    """The acknowledgement as the filer receives it: canonical JSON, fixed once issued."""
-    document = {
-        "reference": issued.reference,
-        "obligation": MessageToDict(issued.obligation, preserving_proto_field_name=True),
-        "submission_id": issued.submission_id,
-        "version": issued.version,
-        "submission_sha256": issued.submission_sha256,
-        "processed_at": issued.processed_at.ToDatetime().isoformat() + "Z",
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+def acknowledgement_document(
+    issued: obligations_pb2.AcknowledgementIssued, signer: Signer | None = None
+) -> bytes:
+    """The acknowledgement as the filer receives it: canonical JSON, signed with Ed25519
+    when a key is configured, fixed once issued (see acknowledgements.py)."""
+    return signed_document(acknowledgement_body(issued), signer)
 
 
 class CyclesEventHandlers:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        signer: Callable[[], Signer] | None = None,
+    ) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._signer = signer
 
     def by_topic(self) -> dict[Topic, Handler]:
         return {
@@ -83,6 +84,7 @@ class CyclesEventHandlers:
                     receipt_id=r.receipt_id,
                     accepted=r.accepted,
                     reasons=[to_model(reason) for reason in r.reasons],
+                    flags=[to_model(flag) for flag in r.flags],
                 )
                 for r in checked.receipts
             ],
@@ -111,28 +113,31 @@ class CyclesEventHandlers:
     async def on_acknowledgement_issued(self, session: AsyncSession, event: Event) -> None:
         issued = event.payload_as(obligations_pb2.AcknowledgementIssued)
         obligation = await _obligation(session, issued.obligation.obligation_id)
+        # Signed and stored once, in the same transaction as the processed-event row: a
+        # crash before the commit stores nothing and the redelivery makes the same bytes
+        # (Ed25519 signatures are deterministic); after it, the stored bytes are final.
         if await session.get(AcknowledgementDocument, obligation.obligation_id) is None:
             session.add(
                 AcknowledgementDocument(
                     obligation_id=obligation.obligation_id,
                     reference=issued.reference,
-                    document=acknowledgement_document(issued),
+                    document=acknowledgement_document(issued, self._configured_signer()),
                 )
             )
 
+    def _configured_signer(self) -> Signer | None:
+        if self._signer is None:
+            return None
+        try:
+            return self._signer()
+        except SigningKeyError:
+            log.warning("no signing key: acknowledgement stored unsigned")
+            return None
+
     async def _signal(self, obligation: Obligation, signal: str, argument: BaseModel) -> None:
-        # A closed cycle (accepted) is never started again by a late event.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await self._client.start_workflow(
-                WORKFLOW_TYPE,
-                workflow_input(obligation),
-                id=obligation.workflow_id,
-                task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                start_signal=signal,
-                start_signal_args=[argument],
-            )
+        await start_obligation_workflow(
+            self._client, self._task_queue, obligation, signal, argument
+        )
 
 
 async def _obligation(session: AsyncSession, obligation_id: str) -> Obligation:

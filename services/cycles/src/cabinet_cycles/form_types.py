@@ -6,10 +6,16 @@ version and the current one. Periods opened before keep the version they were op
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
+from cabinet_common.events import Event
 from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_cycles.tables import FormType, FormTypeVersion
+
+SOURCE = "/cabinet/cycles"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ async def publish_form_type(
     """The current version after publishing `definition`: a new one only if it changed."""
     current = await current_form_type(session, department_id, form_type_id)
     if current is not None and current.definition == definition:
+        # Announced again (the same content): a consumer that missed it catches up.
+        add_to_outbox(session, form_type_published(current))
         return current
     form_type = await session.get(FormType, (department_id, form_type_id))
     if form_type is None:
@@ -46,7 +54,29 @@ async def publish_form_type(
             created_at=datetime.now(UTC),
         )
     )
-    return PublishedFormType(department_id, form_type_id, form_type.current_version, definition)
+    published = PublishedFormType(
+        department_id, form_type_id, form_type.current_version, definition
+    )
+    add_to_outbox(session, form_type_published(published))
+    return published
+
+
+def form_type_published(published: PublishedFormType) -> Event:
+    """FormTypePublished: intake and receipts keep every version of every definition."""
+    published_at = Timestamp()
+    published_at.FromDatetime(datetime.now(UTC))
+    payload = formtypes_pb2.FormTypePublished(
+        department_id=published.department_id,
+        form_type_id=published.form_type_id,
+        version=published.version,
+        definition_json=published.definition.model_dump_json(),
+        published_at=published_at,
+    )
+    return Event(
+        payload=payload,
+        key=f"{published.department_id}/{published.form_type_id}",
+        source=SOURCE,
+    )
 
 
 async def current_form_type(

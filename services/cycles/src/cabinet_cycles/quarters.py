@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar, cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -213,15 +214,7 @@ class QuarterActivities:
 
     async def _start_obligation_workflow(self, obligation: Obligation) -> None:
         activity.heartbeat()
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await self._client.start_workflow(
-                WORKFLOW_TYPE,
-                workflow_input(obligation),
-                id=obligation.workflow_id,
-                task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
+        await start_obligation_workflow(self._client, self._task_queue, obligation)
 
     @activity.defn(name=ACTIVITY_CLOSE_OBLIGATIONS)
     async def close_obligations_batch(self, request: CloseBatchRequest) -> CloseBatchResult:
@@ -381,6 +374,28 @@ def _new_obligation(
         status=ObligationStatus.OPEN.value,
         status_sequence=0,
     )
+
+
+async def start_obligation_workflow(
+    client: Client,
+    task_queue: str,
+    obligation: Obligation,
+    signal: str | None = None,
+    argument: BaseModel | None = None,
+) -> None:
+    """Start the obligation's workflow (with a signal: signal-with-start) unless it runs;
+    a closed one is never started again, so a late event cannot begin a second cycle."""
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            WORKFLOW_TYPE,
+            workflow_input(obligation),
+            id=obligation.workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            start_signal=signal,
+            start_signal_args=[argument] if argument is not None else [],
+        )
 
 
 def workflow_input(obligation: Obligation) -> ObligationInput:

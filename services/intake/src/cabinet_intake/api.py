@@ -14,12 +14,22 @@ from fastapi import (
     UploadFile,
     status,
 )
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cabinet_common.form_types.answers import ProblemCode, check_answers
+from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.service import DbSession
 from cabinet_intake.evidence import EvidenceStore
+from cabinet_intake.file_checks import (
+    FileProblem,
+    FileProblemCode,
+    display_name,
+    inspect_file,
+    megabytes,
+)
 from cabinet_intake.schemas import (
     ObligationOut,
     SubmissionAccepted,
@@ -33,7 +43,7 @@ from cabinet_intake.submissions import (
     UploadedFile,
     take_submission,
 )
-from cabinet_intake.tables import KnownObligation, Submission
+from cabinet_intake.tables import KnownFormType, KnownObligation, Submission
 
 router = APIRouter(prefix="/departments/{department_id}", tags=["submissions"])
 
@@ -43,36 +53,119 @@ def _settings(request: Request) -> IntakeSettings:
     return settings
 
 
-async def _read_files(uploads: list[UploadFile], settings: IntakeSettings) -> list[UploadedFile]:
+class Refused(Exception):
+    """A 422 naming every problem: `detail` sums them up, `errors` lists each one with
+    what it concerns (a file by its position and display name, or an answer's field)."""
+
+    def __init__(self, errors: list[dict[str, object]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+    def response(self) -> JSONResponse:
+        detail = "; ".join(str(e["message"]) for e in self.errors)
+        return JSONResponse(
+            {"detail": detail, "errors": self.errors},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+
+async def _read_files(
+    uploads: list[UploadFile], settings: IntakeSettings, store: EvidenceStore
+) -> list[UploadedFile]:
+    """Read and inspect every file before storing any, and refuse them all together if
+    any is wrong, naming each one (1-based, in the order sent)."""
     if len(uploads) > settings.max_files_per_submission:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"Send at most {settings.max_files_per_submission} receipt files",
         )
-    store = EvidenceStore(settings.evidence_dir)
-    files = []
-    for upload in uploads:
+    contents: list[tuple[str, bytes, str]] = []
+    errors: list[dict[str, object]] = []
+    total = 0
+    for number, upload in enumerate(uploads, start=1):
         content = await upload.read(settings.max_file_bytes + 1)
-        name = upload.filename or "receipt"
-        if len(content) > settings.max_file_bytes:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                f"The selected file {name!r} must be smaller than "
-                f"{settings.max_file_bytes // (1024 * 1024)}MB",
+        name = display_name(upload.filename)
+        total += len(content)
+        checked = inspect_file(content, settings.max_file_bytes)
+        if isinstance(checked, FileProblem):
+            errors.append(
+                {
+                    "file": number,
+                    "file_name": name,
+                    "code": checked.code.value,
+                    "message": f"{checked.message} ({name}, file {number})",
+                }
             )
-        if not content:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, f"The selected file {name!r} is empty"
-            )
-        files.append(
-            UploadedFile(
-                sha256=store.put(content),
-                media_type=upload.content_type or "application/octet-stream",
-                size_bytes=len(content),
-                file_name=name[:255],
-            )
+        else:
+            contents.append((name, content, checked))
+    if total > settings.max_submission_bytes:
+        errors.append(
+            {
+                "file": None,
+                "file_name": None,
+                "code": FileProblemCode.SUBMISSION_TOO_LARGE.value,
+                "message": "The selected files must be smaller than "
+                f"{megabytes(settings.max_submission_bytes)} in total",
+            }
         )
-    return files
+    if errors:
+        raise Refused(errors)
+    return [
+        UploadedFile(
+            sha256=store.put(content),
+            media_type=media_type,
+            size_bytes=len(content),
+            file_name=name,
+        )
+        for name, content, media_type in contents
+    ]
+
+
+# Answers intake cannot read are refused; a broken rule (a wrong total, pence where whole
+# pounds are due, a missing receipt) is the receipts check's to flag, per line.
+REFUSED_ANSWER_PROBLEMS = frozenset(
+    {
+        ProblemCode.REQUIRED,
+        ProblemCode.NOT_A_NUMBER,
+        ProblemCode.NOT_MONEY,
+        ProblemCode.TOO_LARGE,
+        ProblemCode.NEGATIVE,
+        ProblemCode.NOT_A_DATE,
+        ProblemCode.NOT_A_CHOICE,
+        ProblemCode.DECLARATION_REQUIRED,
+        ProblemCode.UNKNOWN_FIELD,
+    }
+)
+
+
+async def _check_answers(
+    session: DbSession, obligation: KnownObligation, body: SubmissionIn
+) -> None:
+    if not obligation.form_type_version:
+        return  # opened before form type versions travelled with obligations
+    async with session.begin():
+        known = await session.get(
+            KnownFormType,
+            (obligation.department_id, obligation.form_type_id, obligation.form_type_version),
+        )
+    if known is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "The form for this obligation is not available yet; try again in a few seconds",
+            headers={"Retry-After": "2"},
+        )
+    definition = FormTypeDefinition.model_validate(known.definition)
+    problems = [
+        p
+        for p in check_answers(
+            definition, body.answers, [(r.category, r.amount_pence) for r in body.receipts]
+        )
+        if p.code in REFUSED_ANSWER_PROBLEMS
+    ]
+    if problems:
+        raise Refused(
+            [{"field_id": p.field_id, "code": p.code.value, "message": p.message} for p in problems]
+        )
 
 
 @router.post(
@@ -118,7 +211,8 @@ async def submit(
         obligation = await session.get(KnownObligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
-    files = await _read_files(uploads, _settings(request))
+    await _check_answers(session, obligation, body)
+    files = await _read_files(uploads, _settings(request), request.app.state.evidence)
     try:
         accepted, created = await _take_with_one_retry(
             session, obligation, body, files, idempotency_key

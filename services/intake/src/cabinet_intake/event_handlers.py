@@ -2,12 +2,15 @@
 
 from datetime import date
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import Event, Topic
+from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.messaging.consumer import Handler, PermanentError
-from cabinet_intake.tables import KnownObligation
+from cabinet_intake.tables import KnownFormType, KnownObligation
 
 
 async def on_obligation_opened(session: AsyncSession, event: Event) -> None:
@@ -25,6 +28,7 @@ async def on_obligation_opened(session: AsyncSession, event: Event) -> None:
             period_start=date.fromisoformat(opened.period_start),
             period_end=date.fromisoformat(opened.period_end),
             due_date=date.fromisoformat(opened.due_date),
+            form_type_version=opened.form_type_version,
         )
     )
 
@@ -39,7 +43,24 @@ async def on_acknowledgement_issued(session: AsyncSession, event: Event) -> None
     obligation.acknowledgement_reference = issued.reference
 
 
+async def on_form_type_published(session: AsyncSession, event: Event) -> None:
+    published = event.payload_as(formtypes_pb2.FormTypePublished)
+    try:
+        definition = FormTypeDefinition.model_validate_json(published.definition_json)
+    except ValidationError as error:
+        raise PermanentError(f"unreadable form type definition: {error}") from error
+    await session.merge(
+        KnownFormType(
+            department_id=published.department_id,
+            form_type_id=published.form_type_id,
+            version=published.version,
+            definition=definition.model_dump(mode="json"),
+        )
+    )
+
+
 HANDLERS: dict[Topic, Handler] = {
+    Topic.FORM_TYPE_PUBLISHED: on_form_type_published,
     Topic.OBLIGATION_OPENED: on_obligation_opened,
     Topic.ACKNOWLEDGEMENT_ISSUED: on_acknowledgement_issued,
 }

@@ -163,5 +163,6 @@ def _form_submitted(obligation: KnownObligation, version: SubmissionVersion) -> 
         ],
         submission_sha256=version.submission_sha256,
         submitted_at=submitted_at,
+        form_type_version=obligation.form_type_version,
     )
     return Event(payload=payload, key=obligation.obligation_id, source=SOURCE)

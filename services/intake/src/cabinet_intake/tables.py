@@ -29,6 +29,8 @@ class KnownObligation(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
+    # The form type version the period was opened with (0: not known, from older events).
+    form_type_version: Mapped[int] = mapped_column(Integer, default=0)
     # Set from AcknowledgementIssued: an accepted obligation takes no new version.
     acknowledgement_reference: Mapped[str | None] = mapped_column(String(12))
 
@@ -83,3 +85,15 @@ class StoredReceipt(Base):
     currency: Mapped[str] = mapped_column(String(3))
     payee: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(100))
+
+
+class KnownFormType(Base):
+    """Copied from FormTypePublished: every version of every form type's definition, so a
+    submission's answers are checked against the version its obligation was opened with."""
+
+    __tablename__ = "known_form_types"
+
+    department_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    form_type_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[dict[str, object]] = mapped_column(JSON)

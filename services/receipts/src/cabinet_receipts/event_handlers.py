@@ -1,25 +1,69 @@
-"""FormSubmitted in, ReceiptsChecked out (through the outbox, in the same transaction)."""
+"""FormSubmitted in, ReceiptsChecked out (through the outbox, in the same transaction);
+FormTypePublished kept, so each submission is checked against its form type's version."""
 
+from collections import defaultdict
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.events import Event, Topic
-from cabinet_common.messaging.consumer import Handler
+from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.messaging.consumer import Handler, PermanentError
 from cabinet_common.messaging.outbox import add_to_outbox
-from cabinet_receipts.checks import check_submission
-from cabinet_receipts.tables import CheckRecord, FiledFile
+from cabinet_receipts.checks import LineKey, check_submission
+from cabinet_receipts.tables import CheckRecord, FiledFile, FiledLine, KnownFormType
 
 SOURCE = "/cabinet/receipts"
 
 
+class FormTypeNotYetKnown(RuntimeError):
+    """Retried: the FormTypePublished for this version has not been consumed yet."""
+
+
+async def on_form_type_published(session: AsyncSession, event: Event) -> None:
+    published = event.payload_as(formtypes_pb2.FormTypePublished)
+    try:
+        definition = FormTypeDefinition.model_validate_json(published.definition_json)
+    except ValidationError as error:
+        raise PermanentError(f"unreadable form type definition: {error}") from error
+    await session.merge(
+        KnownFormType(
+            department_id=published.department_id,
+            form_type_id=published.form_type_id,
+            version=published.version,
+            definition=definition.model_dump(mode="json"),
+        )
+    )
+
+
+async def _definition(
+    session: AsyncSession, submitted: submissions_pb2.FormSubmitted
+) -> FormTypeDefinition | None:
+    if not submitted.form_type_version:
+        return None  # from a producer that did not say: the checks every form gets
+    ref = submitted.obligation
+    known = await session.get(
+        KnownFormType, (ref.department_id, ref.form_type_id, submitted.form_type_version)
+    )
+    if known is None:
+        raise FormTypeNotYetKnown(
+            f"form type {ref.department_id}/{ref.form_type_id} "
+            f"version {submitted.form_type_version} not known yet"
+        )
+    return FormTypeDefinition.model_validate(known.definition)
+
+
 async def on_form_submitted(session: AsyncSession, event: Event) -> None:
     submitted = event.payload_as(submissions_pb2.FormSubmitted)
+    definition = await _definition(session, submitted)
     department = submitted.obligation.department_id
+    obligation_id = submitted.obligation.obligation_id
     hashes = {line.file_sha256 for line in submitted.receipts}
     filed = (
         await session.scalars(
@@ -29,7 +73,24 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
         )
     ).all()
     first_filed_by = {f.file_sha256: f.obligation_id for f in filed}
-    receipt_checks, submission_reasons = check_submission(submitted, first_filed_by)
+    keys = {line.receipt_id: LineKey.of(line) for line in submitted.receipts}
+    lines_filed_by: dict[LineKey, set[str]] = defaultdict(set)
+    lookalikes = (
+        await session.scalars(
+            select(FiledLine).where(
+                FiledLine.department_id == department,
+                FiledLine.payee_key.in_({k.payee_key for k in keys.values()}),
+                FiledLine.date.in_({k.date for k in keys.values()}),
+            )
+        )
+    ).all()
+    for row in lookalikes:
+        lines_filed_by[LineKey(row.payee_key, row.date, row.amount, row.currency)].add(
+            row.obligation_id
+        )
+    receipt_checks, submission_reasons = check_submission(
+        submitted, first_filed_by, definition, lines_filed_by
+    )
 
     now = datetime.now(UTC)
     for sha256 in hashes - first_filed_by.keys():
@@ -37,8 +98,20 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
             FiledFile(
                 department_id=department,
                 file_sha256=sha256,
-                obligation_id=submitted.obligation.obligation_id,
+                obligation_id=obligation_id,
                 first_filed_at=now,
+            )
+        )
+    for receipt_id, key in keys.items():
+        await session.merge(
+            FiledLine(
+                department_id=department,
+                receipt_id=receipt_id,
+                obligation_id=obligation_id,
+                payee_key=key.payee_key,
+                date=key.date,
+                amount=key.amount,
+                currency=key.currency,
             )
         )
     checked_at = Timestamp()
@@ -63,4 +136,7 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
     add_to_outbox(session, Event(payload=checked, key=event.key, source=SOURCE))
 
 
-HANDLERS: dict[Topic, Handler] = {Topic.FORM_SUBMITTED: on_form_submitted}
+HANDLERS: dict[Topic, Handler] = {
+    Topic.FORM_SUBMITTED: on_form_submitted,
+    Topic.FORM_TYPE_PUBLISHED: on_form_type_published,
+}

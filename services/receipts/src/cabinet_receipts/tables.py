@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cabinet_common.database import Base, UtcDateTime
@@ -29,3 +29,31 @@ class CheckRecord(Base):
     department_id: Mapped[str] = mapped_column(String(100), index=True)
     # The serialized ReceiptsChecked event.
     result: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FiledLine(Base):
+    """Every receipt line checked, by what makes two receipts look alike: the payee (in a
+    normal form), the amount in its own currency and the date. A later line that matches
+    one filed by another obligation is flagged as a possible duplicate."""
+
+    __tablename__ = "filed_lines"
+    __table_args__ = (Index("ix_filed_lines_lookalike", "department_id", "payee_key", "date"),)
+
+    department_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    payee_key: Mapped[str] = mapped_column(String(200))
+    date: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class KnownFormType(Base):
+    """Copied from FormTypePublished: each version's definition (its rules and checks)."""
+
+    __tablename__ = "known_form_types"
+
+    department_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    form_type_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[dict[str, object]] = mapped_column(JSON)

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from cabinet_common import references
     from cabinet_common.obligation_workflow import (
         QUERY_STATE,
         SETTLED,
@@ -67,8 +68,19 @@ AWAITING_FILING = frozenset(
 )
 
 
+# Acknowledgement references end in a Luhn check digit from this change on; histories
+# recorded before it replay with the reference they issued then.
+PATCH_CHECK_DIGIT_REFERENCE = "reference-check-digit"
+
+
 def acknowledgement_reference(obligation_id: str, submission_id: str, version: int) -> str:
-    """12 digits, derived from what was accepted, so a replay or retry gives the same number."""
+    """12 digits, the last a Luhn check digit, derived from what was accepted, so a replay
+    or retry gives the same number (cabinet_common.references)."""
+    return references.acknowledgement_reference(obligation_id, submission_id, version)
+
+
+def legacy_acknowledgement_reference(obligation_id: str, submission_id: str, version: int) -> str:
+    """The 12 digits (no check digit) issued before PATCH_CHECK_DIGIT_REFERENCE."""
     digest = hashlib.sha256(f"{obligation_id}:{submission_id}:{version}".encode()).digest()
     return f"{int.from_bytes(digest[:8], 'big') % 10**12:012d}"
 
@@ -301,6 +313,18 @@ class ObligationWorkflow:
             )
 
     async def _decide(self, checked: ReceiptsCheckedSignal) -> None:
+        if checked.all_accepted and checked.flags:
+            # Flagged (e.g. a possible duplicate): held in "checking" for a caseworker, who
+            # accepts or returns it; it is in the caseworker queue meanwhile.
+            self._last_checked = checked
+            self._set_status(
+                ObligationStatus.CHECKING,
+                f"Version {checked.version} held for a caseworker: "
+                + "; ".join(flag.message for flag in checked.flags),
+                reasons=checked.flags,
+                submission_version=checked.version,
+            )
+            return
         if checked.all_accepted:
             await self._acknowledge(checked, SYSTEM_ACTOR, "Every receipt passed the checks")
         else:
@@ -320,8 +344,13 @@ class ObligationWorkflow:
 
     async def _acknowledge(self, checked: ReceiptsCheckedSignal, actor: str, reason: str) -> None:
         self._decided_version = checked.version
+        make_reference = (
+            acknowledgement_reference
+            if workflow.patched(PATCH_CHECK_DIGIT_REFERENCE)
+            else legacy_acknowledgement_reference
+        )
         acknowledgement = Acknowledgement(
-            reference=acknowledgement_reference(
+            reference=make_reference(
                 self._obligation.obligation_id, checked.submission_id, checked.version
             ),
             submission_id=checked.submission_id,

@@ -30,6 +30,22 @@ class _ReasonCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReasonCode
     """The receipt is dated before the period starts or after it ends."""
     REASON_CODE_DUPLICATE_RECEIPT: _ReasonCode.ValueType  # 3
     """The same file (by SHA-256 of its content) was already filed in this department."""
+    REASON_CODE_POSSIBLE_DUPLICATE: _ReasonCode.ValueType  # 4
+    """Same payee, amount and date as a receipt filed by another obligation of the department
+    (or earlier in this submission): a flag for a caseworker, not a return.
+    """
+    REASON_CODE_FUTURE_DATE: _ReasonCode.ValueType  # 5
+    """The receipt is dated after the day it was submitted (Europe/London)."""
+    REASON_CODE_INVALID_AMOUNT: _ReasonCode.ValueType  # 6
+    """The amount is zero, or more than the form type allows for one receipt."""
+    REASON_CODE_CURRENCY_NOT_ACCEPTED: _ReasonCode.ValueType  # 7
+    """The currency is neither accepted by the form type nor in its table of rates."""
+    REASON_CODE_MISSING_REQUIRED_RECEIPT: _ReasonCode.ValueType  # 8
+    """The form type requires receipts of a category that the submission does not have."""
+    REASON_CODE_UNREADABLE_FILE: _ReasonCode.ValueType  # 9
+    """The stored file is not one of the accepted kinds, or could not be read."""
+    REASON_CODE_ANSWER_NOT_ACCEPTED: _ReasonCode.ValueType  # 10
+    """An answer breaks one of the form type's rules other than a total (e.g. whole pounds)."""
 
 class ReasonCode(_ReasonCode, metaclass=_ReasonCodeEnumTypeWrapper):
     """Why a receipt or a submission was not accepted."""
@@ -41,6 +57,22 @@ REASON_CODE_DATE_OUTSIDE_PERIOD: ReasonCode.ValueType  # 2
 """The receipt is dated before the period starts or after it ends."""
 REASON_CODE_DUPLICATE_RECEIPT: ReasonCode.ValueType  # 3
 """The same file (by SHA-256 of its content) was already filed in this department."""
+REASON_CODE_POSSIBLE_DUPLICATE: ReasonCode.ValueType  # 4
+"""Same payee, amount and date as a receipt filed by another obligation of the department
+(or earlier in this submission): a flag for a caseworker, not a return.
+"""
+REASON_CODE_FUTURE_DATE: ReasonCode.ValueType  # 5
+"""The receipt is dated after the day it was submitted (Europe/London)."""
+REASON_CODE_INVALID_AMOUNT: ReasonCode.ValueType  # 6
+"""The amount is zero, or more than the form type allows for one receipt."""
+REASON_CODE_CURRENCY_NOT_ACCEPTED: ReasonCode.ValueType  # 7
+"""The currency is neither accepted by the form type nor in its table of rates."""
+REASON_CODE_MISSING_REQUIRED_RECEIPT: ReasonCode.ValueType  # 8
+"""The form type requires receipts of a category that the submission does not have."""
+REASON_CODE_UNREADABLE_FILE: ReasonCode.ValueType  # 9
+"""The stored file is not one of the accepted kinds, or could not be read."""
+REASON_CODE_ANSWER_NOT_ACCEPTED: ReasonCode.ValueType  # 10
+"""An answer breaks one of the form type's rules other than a total (e.g. whole pounds)."""
 Global___ReasonCode: _TypeAlias = ReasonCode  # noqa: Y015
 
 @_typing.final
@@ -86,18 +118,22 @@ class Reason(_message.Message):
 
     CODE_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
+    FIELD_ID_FIELD_NUMBER: _builtins.int
     code: Global___ReasonCode.ValueType
     message: _builtins.str
     """Plain-English explanation a filer can act on."""
+    field_id: _builtins.str
+    """The form's question the reason concerns (like "box3"), when it concerns one."""
     def __init__(
         self,
         *,
         code: Global___ReasonCode.ValueType = ...,
         message: _builtins.str = ...,
+        field_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "message", b"message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "field_id", b"field_id", "message", b"message"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -74,21 +74,39 @@ class ReceiptCheck(_message.Message):
     RECEIPT_ID_FIELD_NUMBER: _builtins.int
     ACCEPTED_FIELD_NUMBER: _builtins.int
     REASONS_FIELD_NUMBER: _builtins.int
+    FLAGS_FIELD_NUMBER: _builtins.int
+    EXCHANGE_RATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_GBP_PENCE_FIELD_NUMBER: _builtins.int
     receipt_id: _builtins.str
     accepted: _builtins.bool
-    """True when no reason was found."""
+    """True when no reason was found (flags do not stop a receipt being accepted)."""
+    exchange_rate: _builtins.str
+    """A receipt in another currency converted by the form type's table of rates: the rate
+    used (GBP per unit, a decimal string) and the amount in pence it came to. Empty and 0
+    for a receipt in GBP.
+    """
+    amount_gbp_pence: _builtins.int
     @_builtins.property
     def reasons(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Reason]: ...
+    @_builtins.property
+    def flags(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Reason]:
+        """For a caseworker to look at (e.g. a possible duplicate): the workflow holds a
+        submission with flags for a caseworker's decision instead of accepting it.
+        """
+
     def __init__(
         self,
         *,
         receipt_id: _builtins.str = ...,
         accepted: _builtins.bool = ...,
         reasons: _abc.Iterable[_types_pb2.Reason] | None = ...,
+        flags: _abc.Iterable[_types_pb2.Reason] | None = ...,
+        exchange_rate: _builtins.str = ...,
+        amount_gbp_pence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "reasons", b"reasons", "receipt_id", b"receipt_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "amount_gbp_pence", b"amount_gbp_pence", "exchange_rate", b"exchange_rate", "flags", b"flags", "reasons", b"reasons", "receipt_id", b"receipt_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

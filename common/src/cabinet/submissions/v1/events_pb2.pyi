@@ -59,6 +59,7 @@ class FormSubmitted(_message.Message):
     RECEIPTS_FIELD_NUMBER: _builtins.int
     SUBMISSION_SHA256_FIELD_NUMBER: _builtins.int
     SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    FORM_TYPE_VERSION_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     version: _builtins.int
     period_start: _builtins.str
@@ -68,6 +69,10 @@ class FormSubmitted(_message.Message):
     """Money is always integer minor units (pence)."""
     submission_sha256: _builtins.str
     """SHA-256 (hex) over the canonical answers and the receipts' lines and file hashes."""
+    form_type_version: _builtins.int
+    """The version of the form type the obligation was opened with (from ObligationOpened):
+    the definition whose rules and receipt checks apply. 0 from older producers.
+    """
     @_builtins.property
     def obligation(self) -> _types_pb2.ObligationRef: ...
     @_builtins.property
@@ -89,10 +94,11 @@ class FormSubmitted(_message.Message):
         receipts: _abc.Iterable[Global___ReceiptLine] | None = ...,
         submission_sha256: _builtins.str = ...,
         submitted_at: _timestamp_pb2.Timestamp | None = ...,
+        form_type_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["obligation", b"obligation", "submitted_at", b"submitted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "declared_total_pence", b"declared_total_pence", "obligation", b"obligation", "period_end", b"period_end", "period_start", b"period_start", "receipts", b"receipts", "submission_id", b"submission_id", "submission_sha256", b"submission_sha256", "submitted_at", b"submitted_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "declared_total_pence", b"declared_total_pence", "form_type_version", b"form_type_version", "obligation", b"obligation", "period_end", b"period_end", "period_start", b"period_start", "receipts", b"receipts", "submission_id", b"submission_id", "submission_sha256", b"submission_sha256", "submitted_at", b"submitted_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

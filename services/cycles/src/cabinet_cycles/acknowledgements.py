@@ -1,0 +1,240 @@
+"""The acknowledgement: Cabinet's signed receipt for an accepted filing.
+
+The document is canonical JSON (keys sorted, no spaces, ASCII only) holding the reference
+(12 digits, the last a Luhn check digit), the obligation, the submission and its version,
+the SHA-256 of the submission (over the canonical answers, receipt lines and the SHA-256 of
+every receipt file, as intake computes it), the processing time, and a `signature`:
+
+    {"document": "cabinet.acknowledgement.v1", "obligation": {...}, "processed_at": "...Z",
+     "reference": "123456789015", "signature": {"algorithm": "Ed25519", "key_id": "...",
+     "value": "<base64>"}, "submission_id": "...", "submission_sha256": "...", "version": 1}
+
+The signature is Ed25519 over the canonical JSON of every other field. It is made once,
+when the document is first stored, and the stored bytes are returned on every fetch. A
+document is genuine when its bytes are exactly the canonical form of what they contain
+(so not one byte can change, not even a space) and the signature verifies with Cabinet's
+public key. It is also rendered as HTML and as PDF (the PDF carries the signed JSON as an
+attached file) for people; both are made from the stored bytes, the same bytes each time.
+"""
+
+import html
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fpdf import FPDF
+from google.protobuf.json_format import MessageToDict
+
+from cabinet.obligations.v1 import events_pb2 as obligations_pb2
+from cabinet_common.references import is_valid_reference
+from cabinet_common.signing import ALGORITHM, Signer, key_id, verify
+
+DOCUMENT_TYPE = "cabinet.acknowledgement.v1"
+_FIELDS = frozenset(
+    {
+        "document",
+        "obligation",
+        "processed_at",
+        "reference",
+        "signature",
+        "submission_id",
+        "submission_sha256",
+        "version",
+    }
+)
+
+
+def canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def acknowledgement_body(issued: obligations_pb2.AcknowledgementIssued) -> dict[str, Any]:
+    processed_at = issued.processed_at.ToDatetime(tzinfo=UTC)
+    return {
+        "document": DOCUMENT_TYPE,
+        "reference": issued.reference,
+        "obligation": MessageToDict(issued.obligation, preserving_proto_field_name=True),
+        "submission_id": issued.submission_id,
+        "version": issued.version,
+        "submission_sha256": issued.submission_sha256,
+        "processed_at": processed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+
+
+def signed_document(body: dict[str, Any], signer: Signer | None) -> bytes:
+    """The document's bytes: signed when a signer is configured, else without a signature
+    (such a document can never be verified; configure CABINET_SIGNING_KEY)."""
+    if signer is None:
+        return canonical(body)
+    signature = {
+        "algorithm": ALGORITHM,
+        "key_id": signer.key_id,
+        "value": signer.sign(canonical(body)),
+    }
+    return canonical({**body, "signature": signature})
+
+
+@dataclass
+class Verification:
+    problems: list[str] = field(default_factory=list)
+    document: dict[str, Any] | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return not self.problems
+
+
+def verify_document(data: bytes, public_key: Ed25519PublicKey) -> Verification:
+    """Whether `data` is an acknowledgement Cabinet signed, unaltered to the byte."""
+    try:
+        document = json.loads(data.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return Verification(["not an acknowledgement: the file is not Cabinet's JSON document"])
+    if not isinstance(document, dict) or document.get("document") != DOCUMENT_TYPE:
+        return Verification(["not an acknowledgement: no 'document': " + repr(DOCUMENT_TYPE)])
+    result = Verification(document=document)
+    if canonical(document) != data:
+        result.problems.append(
+            "altered: the bytes are not the ones Cabinet issued (spacing, order or escaping "
+            "changed)"
+        )
+    if unknown := sorted(document.keys() - _FIELDS):
+        result.problems.append(f"altered: fields Cabinet never writes: {', '.join(unknown)}")
+    signature = document.get("signature")
+    if not isinstance(signature, dict):
+        result.problems.append("not signed: the document has no signature")
+        return result
+    if signature.get("algorithm") != ALGORITHM or set(signature) != {
+        "algorithm",
+        "key_id",
+        "value",
+    }:
+        result.problems.append(f"altered: the signature is not a plain {ALGORITHM} signature")
+    if signature.get("key_id") != key_id(public_key):
+        result.problems.append(
+            f"signed with another key: key id {signature.get('key_id')!r}, "
+            f"this public key's is {key_id(public_key)!r}"
+        )
+    body = {k: v for k, v in document.items() if k != "signature"}
+    value = signature.get("value")
+    if not isinstance(value, str) or not verify(public_key, canonical(body), value):
+        result.problems.append("altered: the signature does not match the content")
+    reference = document.get("reference")
+    if not isinstance(reference, str) or not is_valid_reference(reference):
+        result.problems.append("altered: the reference's check digit is wrong")
+    return result
+
+
+def _rows(document: dict[str, Any]) -> list[tuple[str, str]]:
+    obligation = document.get("obligation", {})
+    signature = document.get("signature") or {}
+    return [
+        ("Reference", document["reference"]),
+        ("Processed at (UTC)", document["processed_at"]),
+        ("Department", obligation.get("department_id", "")),
+        ("Form", obligation.get("form_type_id", "")),
+        ("Filer", obligation.get("filer_id", "")),
+        ("Period", obligation.get("period_key", "")),
+        ("Obligation", obligation.get("obligation_id", "")),
+        ("Submission", document["submission_id"]),
+        ("Version", str(document["version"])),
+        ("SHA-256 of answers and receipts", document["submission_sha256"]),
+        ("Signature", f"{signature.get('algorithm', 'none')} {signature.get('key_id', '')}"),
+    ]
+
+
+def render_html(data: bytes) -> bytes:
+    """A GOV.UK-style confirmation page, no scripts, no external resources."""
+    document = json.loads(data)
+    rows = "\n".join(
+        f'<div class="row"><dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd></div>'
+        for k, v in _rows(document)
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Acknowledgement {html.escape(document["reference"])} - Cabinet</title>
+<style>
+body {{ font-family: Arial, sans-serif; margin: 2em; color: #0b0c0c; }}
+.panel {{ background: #00703c; color: #fff; padding: 1.5em; text-align: center; }}
+.panel strong {{ font-size: 2em; letter-spacing: 0.1em; }}
+dl .row {{ display: flex; border-bottom: 1px solid #b1b4b6; padding: 0.5em 0; }}
+dt {{ font-weight: bold; width: 20em; }} dd {{ margin: 0; word-break: break-all; }}
+pre {{ white-space: pre-wrap; word-break: break-all; background: #f3f2f1; padding: 1em; }}
+</style>
+</head>
+<body>
+<main>
+<div class="panel"><h1>Return received</h1>
+<p>Your reference number<br><strong>{html.escape(document["reference"])}</strong></p></div>
+<h2>What was received</h2>
+<dl>
+{rows}
+</dl>
+<h2>Check this acknowledgement</h2>
+<p>Anyone can check that this acknowledgement is genuine: send the signed document below,
+exactly as it is, to <code>POST /acknowledgements/verify</code>, or run
+<code>cabinet-ack verify FILE --public-key KEY</code>.</p>
+<pre>{html.escape(data.decode("ascii"))}</pre>
+</main>
+</body>
+</html>
+"""
+    return page.encode()
+
+
+def render_pdf(data: bytes) -> bytes:
+    """The same content as a PDF (core fonts only), with the signed document attached as
+    acknowledgement.json. Dates inside the PDF are the processing time, so the bytes are
+    the same on every render."""
+    document = json.loads(data)
+    processed_at = datetime.strptime(document["processed_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=UTC
+    )
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(processed_at)
+    pdf.set_title(f"Acknowledgement {document['reference']}")
+    pdf.set_author("Cabinet")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 20)
+    pdf.cell(0, 12, "Return received", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 12)
+    pdf.cell(0, 8, "Your reference number", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 24)
+    pdf.cell(0, 14, document["reference"], new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for label, value in _rows(document):
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(70, 7, label)
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(
+            0,
+            7,
+            value.encode("latin-1", "replace").decode("latin-1"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "", 9)
+    pdf.multi_cell(
+        0,
+        5,
+        "The signed document is attached to this PDF as acknowledgement.json. Anyone can "
+        "check it is genuine with POST /acknowledgements/verify or "
+        "cabinet-ack verify FILE --public-key KEY.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.embed_file(
+        bytes=data,
+        basename="acknowledgement.json",
+        modification_date=processed_at,
+        mime_type="application/json",
+        desc="The signed acknowledgement",
+        compress=False,
+    )
+    return bytes(pdf.output())
