@@ -26,6 +26,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -204,6 +205,15 @@ def checked(version: int, *rejected: str, total_ok: bool = True) -> ReceiptsChec
     )
 
 
+def flagged(version: int) -> ReceiptsCheckedSignal:
+    """Every receipt passed, but r2 is flagged for a caseworker (a possible duplicate)."""
+    result = checked(version)
+    result.receipts[1].flags = [
+        ReasonModel(code="POSSIBLE_DUPLICATE", message="Same amount and date as r9 in 2026-Q2")
+    ]
+    return result
+
+
 async def received(handle: ObligationHandle, version: int) -> None:
     await handle.signal(
         SIGNAL_SUBMISSION_RECEIVED, SubmissionReceived(submission_id=SUBMISSION_ID, version=version)
@@ -232,6 +242,24 @@ async def poll(
         if loop.time() > deadline:
             raise AssertionError(f"condition never held; last value: {current!r}")
         await asyncio.sleep(0.02)
+
+
+async def query(
+    handle: WorkflowHandle[Any, Any], name: str, result_type: type[T], attempts: int = 20
+) -> T:
+    """A query that is asked again when it goes unanswered. The test server can leave a
+    query that arrives as a run continues-as-new unanswered until its deadline (30 s by
+    default): ask with a short one."""
+    for _ in range(attempts):
+        try:
+            result: T = await handle.query(
+                name, result_type=result_type, rpc_timeout=timedelta(seconds=1)
+            )
+            return result
+        except RPCError as error:
+            if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                raise
+    raise AssertionError(f"query {name} was never answered")
 
 
 async def eventually(

@@ -78,12 +78,19 @@ class Department:
         self.period = CURRENT_QUARTER
 
     def day(self, offset: int) -> str:
-        """A date in the open quarter, `offset` days after its first day."""
-        return (self.period.start + timedelta(days=offset)).isoformat()
+        """A date in the open quarter, `offset` days after its first day, or today if that
+        is sooner (a receipt dated after the day it is sent is FUTURE_DATE)."""
+        return min(self.period.start + timedelta(days=offset), date.today()).isoformat()
 
     @property
     def last_day(self) -> str:
         return self.period.end.isoformat()
+
+    @property
+    def latest_day(self) -> str:
+        """The last day of the open quarter that is not in the future: a receipt dated
+        after the day it is sent is FUTURE_DATE."""
+        return min(self.period.end, date.today()).isoformat()
 
     @property
     def day_after(self) -> str:

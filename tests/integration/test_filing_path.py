@@ -30,7 +30,7 @@ async def test_a_valid_return_is_acknowledged_once_with_the_same_document_every_
         intake,
         department.id,
         obligation_id,
-        [receipt_line(department.day(0), 1250), receipt_line(department.last_day, 899, "Rail")],
+        [receipt_line(department.day(0), 1250), receipt_line(department.latest_day, 899, "Rail")],
         [unique_file("first day"), unique_file("last day")],
     )
     assert response.status_code == 202, response.text
@@ -92,7 +92,7 @@ async def test_a_wrong_return_is_sent_back_with_reasons_and_the_resubmission_is_
         intake,
         department.id,
         obligation_id,
-        [receipt_line(department.day(39), 1000), receipt_line(department.day(60), 500)],
+        [receipt_line(department.day(39), 1000), receipt_line(department.latest_day, 500)],
         [good_file, unique_file("dated inside the quarter")],
     )
     assert second.status_code == 202, second.text

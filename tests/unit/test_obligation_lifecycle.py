@@ -43,6 +43,7 @@ from tests.temporal_support import (
     check_result,
     checked,
     eventually,
+    flagged,
     obligation_input,
     obligation_worker,
     received,
@@ -385,6 +386,29 @@ async def test_a_submission_received_before_the_due_date_but_checked_after_is_on
     accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
 
     assert OVERDUE not in statuses(accepted)
+    outcome = await close(handle)
+    assert outcome == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=1)
+
+
+# BUG (reported): the same spin as above, for a submission whose receipts passed but are
+# flagged for a caseworker (held in "checking"): it is still undecided at midnight.
+@pytest.mark.xfail(strict=True, reason="workflow spins while a flagged submission waits")
+async def test_a_flagged_submission_waiting_past_the_due_date_is_not_overdue(
+    env: WorkflowEnvironment, worker: Worker, activities: FakeObligationActivities
+) -> None:
+    due = await today(env) + timedelta(days=20)
+    obligation = obligation_input(due)
+    handle = await start(env, worker, activities, obligation)
+    await received(handle, 1)
+    await check_result(handle, flagged(1))
+    await eventually(handle, lambda s: len(s.history) == 4, activities)
+
+    sleeping = asyncio.create_task(
+        sleep_until(env, obligation.deadlines.overdue_at + timedelta(days=2))
+    )
+    await _no_failed_workflow_task(handle, sleeping)
+    assert statuses(await state(handle)) == [OPEN, SUBMITTED, CHECKING, CHECKING]
+    await update(handle, UPDATE_ACCEPT, AcceptAction(actor=CASEWORKER, reason="Not a duplicate"))
     outcome = await close(handle)
     assert outcome == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=1)
 

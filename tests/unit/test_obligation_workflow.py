@@ -42,6 +42,7 @@ from cabinet_common.obligation_workflow import (
     WaiveAction,
 )
 from cabinet_common.quarter_workflow import QuarterTallies
+from cabinet_common.references import is_valid_reference
 from cabinet_workflows import search_attributes
 from cabinet_workflows.obligation.workflows import acknowledgement_reference
 from tests.temporal_support import (
@@ -52,6 +53,7 @@ from tests.temporal_support import (
     check_result,
     checked,
     eventually,
+    flagged,
     obligation_input,
     obligation_worker,
     received,
@@ -180,7 +182,7 @@ async def test_accepted_submission_is_acknowledged_once_and_closes_accepted_on_t
 
     ack = accepted.acknowledgement
     assert ack is not None
-    assert re.fullmatch(r"\d{12}", ack.reference)
+    assert is_valid_reference(ack.reference)  # twelve digits, the last a Luhn check digit
     assert ack.reference == acknowledgement_reference(obligation.obligation_id, SUBMISSION_ID, 1)
     assert (ack.submission_id, ack.version, ack.submission_sha256) == (
         SUBMISSION_ID,
@@ -436,6 +438,44 @@ async def test_caseworker_accepts_after_a_failed_check(
 
     outcome = await close(handle)
     assert outcome == ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=1)
+    assert_published_whole_history(activities, await state(handle))
+
+
+@pytest.mark.parametrize("decision", ["accept", "return"])
+async def test_a_flagged_submission_waits_in_checking_for_a_caseworker(
+    handle: ObligationHandle, activities: FakeObligationActivities, decision: str
+) -> None:
+    await received(handle, 1)
+    await check_result(handle, flagged(1))
+    held = await eventually(
+        handle, lambda s: s.status == CHECKING and len(s.history) == 4, activities
+    )
+    assert statuses(held) == [OPEN, SUBMITTED, CHECKING, CHECKING]
+    assert held.history[-1].detail == (
+        "Version 1 held for a caseworker: Same amount and date as r9 in 2026-Q2"
+    )
+    assert [r.code for r in activities.status_changes[-1].reasons] == ["POSSIBLE_DUPLICATE"]
+    assert activities.acknowledgements == []
+    assert activities.returns == []
+
+    if decision == "accept":
+        decided = await update(handle, UPDATE_ACCEPT, accept_action("Not a duplicate"))
+        assert decided.status == ACCEPTED
+        assert decided.history[-1].actor == CASEWORKER
+        assert len(activities.acknowledgements) == 1
+        expected = ObligationOutcome(status=ACCEPTED, on_time=True, submission_version=1)
+    else:
+        reasons = [ReasonModel(code="DUPLICATE_RECEIPT", message="r2 was claimed in 2026-Q2")]
+        decided = await update(
+            handle,
+            UPDATE_RETURN,
+            ReturnAction(actor=CASEWORKER, reason="Duplicate", reasons=reasons),
+        )
+        assert decided.status == RETURNED
+        assert [n.reasons for n in activities.returns] == [reasons]
+        assert activities.acknowledgements == []
+        expected = ObligationOutcome(status=CLOSED, on_time=False, submission_version=1)
+    assert await close(handle) == expected
     assert_published_whole_history(activities, await state(handle))
 
 

@@ -22,6 +22,16 @@ CSV = {"content-type": "text/csv"}
 HEADER = "filer_id,name,contact_email,form_type_ids\n"
 
 
+class RecordingScheduleKeeper:
+    """Stands in for the Temporal schedules: records which form types it was asked for."""
+
+    def __init__(self) -> None:
+        self.ensured: list[tuple[str, str]] = []
+
+    async def ensure(self, department_id: str, form_type_id: str) -> None:
+        self.ensured.append((department_id, form_type_id))
+
+
 @pytest.fixture
 async def cycles(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cycles.db'}")
@@ -29,6 +39,7 @@ async def cycles(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     # The routes need only the runtime's sessions; Kafka and Temporal stay out of it.
     app.state.runtime = SimpleNamespace(sessions=session_factory(engine))
+    app.state.schedule_keeper = RecordingScheduleKeeper()
     for router in (departments_router, form_types_api.router, filers_api.router):
         app.include_router(router)
     transport = httpx.ASGITransport(app=app)

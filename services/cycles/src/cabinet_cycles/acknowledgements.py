@@ -18,6 +18,7 @@ attached file) for people; both are made from the stored bytes, the same bytes e
 """
 
 import html
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fpdf import FPDF
 from google.protobuf.json_format import MessageToDict
+from pypdf import PdfReader
 
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet_common.references import is_valid_reference
@@ -238,3 +240,15 @@ def render_pdf(data: bytes) -> bytes:
         compress=False,
     )
     return bytes(pdf.output())
+
+
+def signed_json_of(data: bytes) -> bytes:
+    """The signed document: `data` itself, or the acknowledgement.json attached to a PDF
+    rendering of it (then it is that attached document that is verified)."""
+    if not data.startswith(b"%PDF-"):
+        return data
+    try:
+        attachments = PdfReader(io.BytesIO(data)).attachments
+        return attachments["acknowledgement.json"][0]
+    except Exception:  # any unreadable PDF: there is no document in it to verify
+        return b""

@@ -6,6 +6,7 @@ from temporalio.worker import Worker
 
 from cabinet_common.service import health_router, serve, service_runtime
 from cabinet_common.temporal import connect
+from cabinet_cycles.acknowledgements_api import router as acknowledgements_router
 from cabinet_cycles.api import router
 from cabinet_cycles.audit.api import router as audit_router
 from cabinet_cycles.caseworker_api import router as caseworker_router
@@ -14,6 +15,7 @@ from cabinet_cycles.filers_api import router as filers_router
 from cabinet_cycles.form_types_api import router as form_types_router
 from cabinet_cycles.quarter_api import router as quarter_router
 from cabinet_cycles.quarters import QuarterActivities, QuarterOpener
+from cabinet_cycles.schedules import ScheduleKeeper
 from cabinet_cycles.settings import CyclesSettings
 
 
@@ -37,6 +39,7 @@ def create_app(settings: CyclesSettings) -> FastAPI:
                 app.state.runtime = runtime
                 app.state.temporal = client
                 app.state.opener = opener
+                app.state.schedule_keeper = ScheduleKeeper(client, settings)
                 yield
 
     app = FastAPI(title="Cabinet cycles", version="0.1.0", lifespan=lifespan)
@@ -46,6 +49,7 @@ def create_app(settings: CyclesSettings) -> FastAPI:
     app.include_router(form_types_router)
     app.include_router(filers_router)
     app.include_router(audit_router)
+    app.include_router(acknowledgements_router)
     app.include_router(quarter_router)
     app.include_router(caseworker_router)
     return app

@@ -18,7 +18,6 @@ from cabinet_cycles.form_types import (
     form_type_version,
     publish_form_type,
 )
-from cabinet_cycles.schedules import ensure_schedule
 from cabinet_cycles.schemas import FormTypeVersionOut, Slug
 
 router = APIRouter(prefix="/departments/{department_id}/form-types", tags=["register"])
@@ -83,9 +82,7 @@ async def put_form_type(
     async with session.begin():
         await department_or_404(session, department_id)
         published = await publish_form_type(session, department_id, form_type_id, definition)
-    await ensure_schedule(
-        request.app.state.temporal, request.app.state.settings, department_id, form_type_id
-    )
+    await request.app.state.schedule_keeper.ensure(department_id, form_type_id)
     return _out(published)
 
 

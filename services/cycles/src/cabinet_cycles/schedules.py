@@ -61,20 +61,25 @@ def _schedule(department_id: str, form_type_id: str, settings: CyclesSettings) -
     )
 
 
-async def ensure_schedule(
-    client: Client, settings: CyclesSettings, department_id: str, form_type_id: str
-) -> None:
-    """Create the form type's schedule, or bring an existing one up to date."""
-    wanted = _schedule(department_id, form_type_id, settings)
-    try:
-        await client.create_schedule(schedule_id(department_id, form_type_id), wanted)
-    except ScheduleAlreadyRunningError:
+class ScheduleKeeper:
+    """Keeps one schedule per form type in Temporal."""
 
-        def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            wanted.state = current.description.schedule.state  # paused stays paused
-            return ScheduleUpdate(schedule=wanted)
+    def __init__(self, client: Client, settings: CyclesSettings) -> None:
+        self._client = client
+        self._settings = settings
 
-        await handle(client, department_id, form_type_id).update(keep_state)
+    async def ensure(self, department_id: str, form_type_id: str) -> None:
+        """Create the form type's schedule, or bring an existing one up to date."""
+        wanted = _schedule(department_id, form_type_id, self._settings)
+        try:
+            await self._client.create_schedule(schedule_id(department_id, form_type_id), wanted)
+        except ScheduleAlreadyRunningError:
+
+            def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
+                wanted.state = current.description.schedule.state  # paused stays paused
+                return ScheduleUpdate(schedule=wanted)
+
+            await handle(self._client, department_id, form_type_id).update(keep_state)
 
 
 def handle(client: Client, department_id: str, form_type_id: str) -> ScheduleHandle:
