@@ -178,7 +178,9 @@ async def obligation_caseworker_decisions(env: WorkflowEnvironment) -> Recorded:
             ReturnAction(
                 actor=CASEWORKER,
                 reason="Incomplete evidence",
-                reasons=[ReasonModel(code="MISSING_RECEIPT", message="Fuel receipt missing")],
+                reasons=[
+                    ReasonModel(code="MISSING_REQUIRED_RECEIPT", message="Fuel receipt missing")
+                ],
             ),
         )
         await sleep_until(env, obligation.deadlines.overdue_at + timedelta(hours=1))

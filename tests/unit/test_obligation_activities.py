@@ -99,13 +99,21 @@ async def test_returns_of_different_versions_are_different_events(
 # returns a version the checks already returned (or returns it again with other reasons),
 # the second SubmissionReturned carries the first one's id, and every idempotent consumer
 # (processed_events) drops it as a repeat: the filer never hears the caseworker's reasons.
-@pytest.mark.xfail(strict=True, reason="a second return of one version reuses the event id")
 async def test_a_caseworker_return_of_an_already_returned_version_is_a_new_event(
     activities: ObligationActivities, producer: FakeProducer
 ) -> None:
     await activities.publish_return(return_notice("TOTAL_MISMATCH"))
-    caseworker: Any = return_notice("MISSING_RECEIPT")
+    caseworker: Any = return_notice("MISSING_REQUIRED_RECEIPT")
     caseworker.returned_at = datetime(2027, 4, 20, 10, tzinfo=UTC)
     await activities.publish_return(caseworker)
     first, second = producer.event_ids()
     assert first != second
+
+
+async def test_a_reason_code_unknown_to_the_contract_cannot_be_published(
+    activities: ObligationActivities, producer: FakeProducer
+) -> None:
+    """Why the workflow must refuse such codes up front (see test_obligation_workflow.py)."""
+    with pytest.raises(ValueError, match="MISSING_RECEIPT"):
+        await activities.publish_return(return_notice("MISSING_RECEIPT"))
+    assert producer.sent == []

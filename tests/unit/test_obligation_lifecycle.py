@@ -365,7 +365,6 @@ async def _no_failed_workflow_task(handle: ObligationHandle, until: "asyncio.Tas
 # and the loop never yields ("Potential deadlock detected"); the workflow task fails and
 # retries, queries time out, and time cannot skip. Fixed by leaving overdue/escalation out of
 # _next_deadline() while _received_undecided() and waking _wait_for_work() when that changes.
-@pytest.mark.xfail(strict=True, reason="workflow spins while a timely submission is checked")
 async def test_a_submission_received_before_the_due_date_but_checked_after_is_on_time(
     env: WorkflowEnvironment, worker: Worker, activities: FakeObligationActivities
 ) -> None:
@@ -392,7 +391,6 @@ async def test_a_submission_received_before_the_due_date_but_checked_after_is_on
 
 # BUG (reported): the same spin as above, for a submission whose receipts passed but are
 # flagged for a caseworker (held in "checking"): it is still undecided at midnight.
-@pytest.mark.xfail(strict=True, reason="workflow spins while a flagged submission waits")
 async def test_a_flagged_submission_waiting_past_the_due_date_is_not_overdue(
     env: WorkflowEnvironment, worker: Worker, activities: FakeObligationActivities
 ) -> None:
@@ -490,7 +488,6 @@ async def test_extending_before_the_due_date_keeps_it_open_until_the_new_one(
 # apply: the waiver overwrites the acceptance after the acknowledgement was published.
 # Fixed by re-checking the precondition inside each handler under the lock and raising
 # ApplicationError (which fails only the update).
-@pytest.mark.xfail(strict=True, reason="a second decision applies over a settled obligation")
 async def test_a_decision_queued_behind_another_is_refused_once_that_one_settles(
     env: WorkflowEnvironment, worker: Worker, activities: FakeObligationActivities
 ) -> None:

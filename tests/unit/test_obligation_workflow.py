@@ -485,8 +485,8 @@ async def test_caseworker_returns_with_coded_reasons(
     await received(handle, 1)
     await eventually(handle, lambda s: s.status == SUBMITTED, activities)
     reasons = [
-        ReasonModel(code="MISSING_RECEIPT", message="The fuel receipt is missing"),
-        ReasonModel(code="WRONG_PERIOD", message="Two invoices belong to Q2"),
+        ReasonModel(code="MISSING_REQUIRED_RECEIPT", message="The fuel receipt is missing"),
+        ReasonModel(code="DATE_OUTSIDE_PERIOD", message="Two invoices belong to Q2"),
     ]
 
     returned = await update(
@@ -517,6 +517,29 @@ async def test_caseworker_returns_with_coded_reasons(
     accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
     assert accepted.version == 2
     assert len(activities.acknowledgements) == 1
+
+
+# BUG (reported): ReasonModel.code is a free string and _validate_return does not check it,
+# so a caseworker's return with a code the contract does not know is accepted; the real
+# publish_return then fails in cabinet_common.reasons.to_proto ("Enum ReasonCode has no value
+# defined for name ...") and is retried for ever, holding the decision lock: every later
+# update, and the quarter's close, waits behind it. Fixed by refusing unknown codes in the
+# validator.
+async def test_a_return_with_a_reason_code_unknown_to_the_contract_is_refused(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    await received(handle, 1)
+    before = await eventually(handle, lambda s: s.status == SUBMITTED, activities)
+    action = ReturnAction(
+        actor=CASEWORKER,
+        reason="Incomplete",
+        reasons=[ReasonModel(code="MISSING_RECEIPT", message="The fuel receipt is missing")],
+    )
+    assert await refused(handle, UPDATE_RETURN, action) == (
+        "Unknown reason code(s): MISSING_RECEIPT"
+    )
+    assert await state(handle) == before
+    assert activities.returns == []
 
 
 async def test_caseworker_waives_and_the_quarter_closes_waived(
@@ -585,7 +608,9 @@ async def test_validators_refuse_actions_with_nothing_to_act_on(
     assert await refused(
         handle,
         UPDATE_RETURN,
-        ReturnAction(actor=CASEWORKER, reason="x", reasons=[ReasonModel(code="C", message="m")]),
+        ReturnAction(
+            actor=CASEWORKER, reason="x", reasons=[ReasonModel(code="TOTAL_MISMATCH", message="m")]
+        ),
     ) == ("There is no submission to return")
     assert await state(handle) == before
     assert activities.returns == []
@@ -612,7 +637,9 @@ async def test_every_decision_is_refused_once_settled(
         (
             UPDATE_RETURN,
             ReturnAction(
-                actor=CASEWORKER, reason="x", reasons=[ReasonModel(code="C", message="m")]
+                actor=CASEWORKER,
+                reason="x",
+                reasons=[ReasonModel(code="TOTAL_MISMATCH", message="m")],
             ),
         ),
         (UPDATE_WAIVE, WaiveAction(actor=CASEWORKER, reason="Exempt")),

@@ -101,7 +101,10 @@ class ObligationActivities:
             returned_at=_timestamp(notice.returned_at),
         )
         await self._publish(
-            notice.obligation, payload, f"return:{notice.version}", notice.returned_at
+            notice.obligation,
+            payload,
+            f"return:{notice.version}:{notice.returned_at.isoformat()}",
+            notice.returned_at,
         )
 
     @activity.defn(name="publish_status_changes")

@@ -8,12 +8,16 @@ recorded (who, when, why) and published for the audit trail."""
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from cabinet.common.v1 import types_pb2
     from cabinet_common import references
     from cabinet_common.obligation_workflow import (
         QUERY_STATE,
@@ -165,6 +169,7 @@ class ObligationWorkflow:
     @workflow.update(name=UPDATE_ACCEPT)
     async def accept(self, action: AcceptAction) -> ObligationState:
         async with self._lock:
+            self._recheck(self._validate_accept, action)
             checked = self._checked or self._last_checked
             assert checked is not None  # the validator guarantees it
             self._checked = None
@@ -181,6 +186,7 @@ class ObligationWorkflow:
     @workflow.update(name=UPDATE_RETURN)
     async def return_submission(self, action: ReturnAction) -> ObligationState:
         async with self._lock:
+            self._recheck(self._validate_return, action)
             version = self._state.version or 0
             self._checked = None
             await self._return(
@@ -194,10 +200,19 @@ class ObligationWorkflow:
         self._require_unsettled()
         if not self._state.version:
             raise ValueError("There is no submission to return")
+        known = types_pb2.ReasonCode.keys()
+        unknown = [
+            r.code
+            for r in action.reasons
+            if r.code == "UNSPECIFIED" or f"REASON_CODE_{r.code}" not in known
+        ]
+        if unknown:
+            raise ValueError(f"Unknown reason code(s): {', '.join(unknown)}")
 
     @workflow.update(name=UPDATE_WAIVE)
     async def waive(self, action: WaiveAction) -> ObligationState:
         async with self._lock:
+            self._recheck(self._validate_waive, action)
             self._checked = None
             self._set_status(ObligationStatus.WAIVED, action.reason, action.actor)
             await self._publish_changes()
@@ -210,6 +225,7 @@ class ObligationWorkflow:
     @workflow.update(name=UPDATE_EXTEND)
     async def extend_due_date(self, action: ExtendAction) -> ObligationState:
         async with self._lock:
+            self._recheck(self._validate_extend, action)
             previous = self._deadlines.due_date
             self._deadlines = action.deadlines
             self._state.due_date = action.deadlines.due_date
@@ -255,8 +271,15 @@ class ObligationWorkflow:
     # The workflow's own decisions.
 
     async def _wait_for_work(self) -> None:
+        undecided = self._received_undecided()
+
         def has_work() -> bool:
-            return self._checked is not None or self._close_requested or bool(self._unpublished)
+            return (
+                self._checked is not None
+                or self._close_requested
+                or bool(self._unpublished)
+                or self._received_undecided() != undecided
+            )
 
         next_deadline = self._next_deadline()
         if next_deadline is None:
@@ -276,7 +299,9 @@ class ObligationWorkflow:
             for r in self._deadlines.reminders
             if self._reminder_pending(r.days_relative_to_due, r.at)
         ]
-        if not self._overdue:
+        if self._received_undecided():
+            pass  # not late while being checked: the decision wakes the loop
+        elif not self._overdue:
             pending.append(self._deadlines.overdue_at)
         elif not self._escalated:
             pending.append(self._deadlines.escalate_at)
@@ -446,6 +471,14 @@ class ObligationWorkflow:
 
     def _received_undecided(self) -> bool:
         return self._checked is not None or (self._state.version or 0) > self._decided_version
+
+    def _recheck(self, validate: Callable[[Any], None], action: Any) -> None:
+        """Validators run when an update arrives; another decision may have settled the
+        obligation while this one waited for the lock."""
+        try:
+            validate(action)
+        except ValueError as err:
+            raise ApplicationError(str(err), type="ValueError", non_retryable=True) from err
 
     def _require_unsettled(self) -> None:
         if self._settled:
