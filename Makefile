@@ -30,7 +30,7 @@ test: install
 	$(RUN) pytest
 
 test-unit: install
-	$(RUN) pytest tests/unit
+	$(RUN) pytest tests/unit tests/replay
 
 test-integration: install
 	$(RUN) pytest tests/integration
