@@ -12,6 +12,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from cabinet.formtypes.v1 import events_pb2 as formtypes
 from cabinet.obligations.v1 import events_pb2 as obligations
@@ -52,6 +53,13 @@ TOPIC_OF_MESSAGE: dict[type[Message], Topic] = {
 }
 # The CloudEvents type of each message is its protobuf full name.
 MESSAGE_OF_TYPE: dict[str, type[Message]] = {m.DESCRIPTOR.full_name: m for m in TOPIC_OF_MESSAGE}
+
+
+def timestamp(at: datetime) -> Timestamp:
+    """A protobuf Timestamp for an aware datetime."""
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return stamp
 
 
 class InvalidEvent(ValueError):

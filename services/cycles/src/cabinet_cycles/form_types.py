@@ -6,11 +6,10 @@ version and the current one. Periods opened before keep the version they were op
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
-from cabinet_common.events import Event
+from cabinet_common.events import Event, timestamp
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_cycles.tables import FormType, FormTypeVersion
@@ -63,8 +62,7 @@ async def publish_form_type(
 
 def form_type_published(published: PublishedFormType) -> Event:
     """FormTypePublished: intake and receipts keep every version of every definition."""
-    published_at = Timestamp()
-    published_at.FromDatetime(datetime.now(UTC))
+    published_at = timestamp(datetime.now(UTC))
     payload = formtypes_pb2.FormTypePublished(
         department_id=published.department_id,
         form_type_id=published.form_type_id,

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar, cast
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +22,7 @@ from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common.database import Sessions
 from cabinet_common.deadlines import deadlines
-from cabinet_common.events import Event
+from cabinet_common.events import Event, timestamp
 from cabinet_common.form_types import periods
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.messaging.outbox import add_to_outbox
@@ -276,13 +275,11 @@ class QuarterActivities:
                     **tallies.model_dump(),
                 )
             )
-            closed_at = Timestamp()
-            closed_at.FromDatetime(request.closed_at)
             payload = events_pb2.QuarterClosed(
                 department_id=key.department_id,
                 form_type_id=key.form_type_id,
                 period_key=key.period_key,
-                closed_at=closed_at,
+                closed_at=timestamp(request.closed_at),
                 **tallies.model_dump(),
             )
             add_to_outbox(session, Event(payload=payload, key=key.workflow_id, source=SOURCE))
@@ -416,8 +413,6 @@ def workflow_input(obligation: Obligation) -> ObligationInput:
 
 
 def _obligation_opened(period: OpenedPeriod, obligation: Obligation) -> Event:
-    opened_at = Timestamp()
-    opened_at.FromDatetime(period.opened_at)
     payload = events_pb2.ObligationOpened(
         obligation=types_pb2.ObligationRef(
             obligation_id=obligation.obligation_id,
@@ -430,7 +425,7 @@ def _obligation_opened(period: OpenedPeriod, obligation: Obligation) -> Event:
         period_start=period.start.isoformat(),
         period_end=period.end.isoformat(),
         due_date=period.due.isoformat(),
-        opened_at=opened_at,
+        opened_at=timestamp(period.opened_at),
     )
     return Event(payload=payload, key=obligation.obligation_id, source=SOURCE)
 

@@ -4,7 +4,6 @@ FormTypePublished kept, so each submission is checked against its form type's ve
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
-from cabinet_common.events import Event, Topic
+from cabinet_common.events import Event, Topic, timestamp
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.messaging.consumer import Handler, PermanentError
 from cabinet_common.messaging.outbox import add_to_outbox
@@ -114,8 +113,6 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
                 currency=key.currency,
             )
         )
-    checked_at = Timestamp()
-    checked_at.FromDatetime(now)
     checked = receipts_pb2.ReceiptsChecked(
         obligation=submitted.obligation,
         submission_id=submitted.submission_id,
@@ -123,7 +120,7 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
         submission_sha256=submitted.submission_sha256,
         receipts=receipt_checks,
         submission_reasons=submission_reasons,
-        checked_at=checked_at,
+        checked_at=timestamp(now),
     )
     session.add(
         CheckRecord(

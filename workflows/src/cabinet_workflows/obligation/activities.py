@@ -8,12 +8,11 @@ from email.message import EmailMessage
 
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
-from cabinet_common.events import Event
+from cabinet_common.events import Event, timestamp
 from cabinet_common.messaging.kafka import publish
 from cabinet_common.obligation_workflow import ObligationInput
 from cabinet_common.reasons import to_proto
@@ -38,12 +37,6 @@ def _ref(obligation: ObligationInput) -> types_pb2.ObligationRef:
         filer_id=key.filer_id,
         period_key=key.period_key,
     )
-
-
-def _timestamp(at: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(at)
-    return stamp
 
 
 def event_id(obligation_id: str, what: str) -> str:
@@ -78,7 +71,7 @@ class ObligationActivities:
             submission_id=ack.submission_id,
             version=ack.version,
             reference=ack.reference,
-            processed_at=_timestamp(ack.processed_at),
+            processed_at=timestamp(ack.processed_at),
             submission_sha256=ack.submission_sha256,
         )
         await self._publish(
@@ -98,7 +91,7 @@ class ObligationActivities:
                 )
                 for receipt in notice.returned_receipts
             ],
-            returned_at=_timestamp(notice.returned_at),
+            returned_at=timestamp(notice.returned_at),
         )
         await self._publish(
             notice.obligation,
@@ -118,7 +111,7 @@ class ObligationActivities:
                 reason=change.reason,
                 reasons=[to_proto(r) for r in change.reasons],
                 submission_version=change.submission_version or 0,
-                changed_at=_timestamp(change.changed_at),
+                changed_at=timestamp(change.changed_at),
                 sequence=change.sequence,
             )
             await self._publish(
@@ -136,7 +129,7 @@ class ObligationActivities:
             obligation=_ref(obligation),
             due_date=notice.due_date.isoformat(),
             days_relative_to_due=days,
-            sent_at=_timestamp(notice.sent_at),
+            sent_at=timestamp(notice.sent_at),
         )
         await self._publish(obligation, payload, f"reminder:{days}", notice.sent_at)
 
