@@ -39,15 +39,22 @@ async def list_obligations(
     period_key: str | None = None,
     filer_id: str | None = None,
     obligation_status: Annotated[str | None, Query(alias="status")] = None,
+    after_filer_id: Annotated[
+        str | None, Query(description="Page on: the last filer id of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[ObligationOut]:
+    """Obligations in filer order, a page at a time."""
     query = select(Obligation).where(Obligation.department_id == department_id)
+    if after_filer_id:
+        query = query.where(Obligation.filer_id > after_filer_id)
     if period_key:
         query = query.where(Obligation.period_key == period_key)
     if filer_id:
         query = query.where(Obligation.filer_id == filer_id)
     if obligation_status:
         query = query.where(Obligation.status == obligation_status)
-    rows = (await session.scalars(query.order_by(Obligation.filer_id))).all()
+    rows = (await session.scalars(query.order_by(Obligation.filer_id).limit(limit))).all()
     return [_obligation_out(row, request) for row in rows]
 
 

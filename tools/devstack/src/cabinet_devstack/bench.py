@@ -291,8 +291,9 @@ def main() -> None:
             stack = Stack(StackConfig.from_env())
         else:
             stack = Stack(StackConfig.on_free_ports(Path(state_dir)))
-            stack.up()
         try:
+            if not args.use_running:
+                stack.up()
             report = asyncio.run(run(stack.config, args.count, args.concurrency, args.fan_out))
         finally:
             if not args.use_running:
