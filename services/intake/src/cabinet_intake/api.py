@@ -9,6 +9,7 @@ from fastapi import (
     Form,
     Header,
     HTTPException,
+    Query,
     Request,
     Response,
     UploadFile,
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet_common.form_types.answers import ProblemCode, check_answers
-from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.known_form_types import known_definition
 from cabinet_common.service import DbSession
 from cabinet_intake.evidence import EvidenceStore
 from cabinet_intake.file_checks import (
@@ -33,8 +34,10 @@ from cabinet_intake.file_checks import (
 from cabinet_intake.schemas import (
     ObligationOut,
     SubmissionAccepted,
+    SubmissionDiff,
     SubmissionIn,
     SubmissionOut,
+    VersionOut,
 )
 from cabinet_intake.settings import IntakeSettings
 from cabinet_intake.submissions import (
@@ -43,7 +46,8 @@ from cabinet_intake.submissions import (
     UploadedFile,
     take_submission,
 )
-from cabinet_intake.tables import KnownFormType, KnownObligation, Submission
+from cabinet_intake.tables import KnownObligation, Submission, SubmissionReturn
+from cabinet_intake.versions import KeepRefused, diff, version_out
 
 router = APIRouter(prefix="/departments/{department_id}", tags=["submissions"])
 
@@ -144,17 +148,15 @@ async def _check_answers(
     if not obligation.form_type_version:
         return  # opened before form type versions travelled with obligations
     async with session.begin():
-        known = await session.get(
-            KnownFormType,
-            (obligation.department_id, obligation.form_type_id, obligation.form_type_version),
+        definition = await known_definition(
+            session, obligation.department_id, obligation.form_type_id, obligation.form_type_version
         )
-    if known is None:
+    if definition is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "The form for this obligation is not available yet; try again in a few seconds",
             headers={"Retry-After": "2"},
         )
-    definition = FormTypeDefinition.model_validate(known.definition)
     problems = [
         p
         for p in check_answers(
@@ -178,7 +180,10 @@ async def _check_answers(
         409: {
             "description": "Key reused for a different submission, or obligation already accepted"
         },
-        422: {"description": "The submission or its files are invalid"},
+        422: {
+            "description": "The submission or its files are invalid, or the receipts it keeps "
+            "or drops are not receipts of the latest version that can be kept"
+        },
     },
 )
 async def submit(
@@ -187,7 +192,13 @@ async def submit(
     request: Request,
     response: Response,
     session: DbSession,
-    submission: Annotated[str, Form(description="JSON: answers, declared_total_pence, receipts")],
+    submission: Annotated[
+        str,
+        Form(
+            description="JSON: answers, declared_total_pence, receipts (the lines of the files "
+            "sent), and for a resubmission keep_receipt_ids and drop_receipt_ids"
+        ),
+    ],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     receipts: Annotated[
         list[UploadFile] | None, File(description="One file per receipt line")
@@ -227,6 +238,13 @@ async def submit(
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"This obligation was already accepted (acknowledgement {error.reference})",
+        ) from error
+    except KeepRefused as error:
+        raise Refused(
+            [
+                {"receipt_id": p.receipt_id, "code": p.code.value, "message": p.message}
+                for p in error.problems
+            ]
         ) from error
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
@@ -277,13 +295,66 @@ async def get_obligation(
     )
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
-async def get_submission(department_id: str, submission_id: str, session: DbSession) -> Submission:
-    submission = await session.scalar(
-        select(Submission).where(
-            Submission.submission_id == submission_id, Submission.department_id == department_id
+async def _versions(
+    session: DbSession, department_id: str, submission_id: str
+) -> tuple[Submission, list[VersionOut]]:
+    """The submission and each of its versions with what its returns said about it."""
+    async with session.begin():
+        submission = await session.scalar(
+            select(Submission).where(
+                Submission.submission_id == submission_id,
+                Submission.department_id == department_id,
+            )
         )
+        if submission is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission in this department")
+        returns = (
+            await session.scalars(
+                select(SubmissionReturn).where(SubmissionReturn.submission_id == submission_id)
+            )
+        ).all()
+    return submission, [version_out(v, returns) for v in submission.versions]
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+async def get_submission(
+    department_id: str, submission_id: str, session: DbSession
+) -> SubmissionOut:
+    """Every version, each receipt saying whether a return sent it back and why."""
+    submission, versions = await _versions(session, department_id, submission_id)
+    return SubmissionOut(
+        submission_id=submission.submission_id,
+        obligation_id=submission.obligation_id,
+        current_version=submission.current_version,
+        versions=versions,
     )
-    if submission is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission in this department")
-    return submission
+
+
+@router.get(
+    "/submissions/{submission_id}/diff",
+    response_model=SubmissionDiff,
+    responses={
+        404: {"description": "No such submission, or no such version of it"},
+        422: {"description": "`from` or `to` missing or not a version number"},
+    },
+)
+async def get_submission_diff(
+    department_id: str,
+    submission_id: str,
+    session: DbSession,
+    from_version: Annotated[int, Query(alias="from", ge=1, description="A version number")],
+    to_version: Annotated[int, Query(alias="to", ge=1, description="A version number")],
+) -> SubmissionDiff:
+    """What changed between two versions (in either order): answers and the declared total
+    (before and after), receipts kept, removed and added, each with its line; a removed
+    receipt says whether it had been returned and why."""
+    submission, versions = await _versions(session, department_id, submission_id)
+    by_number = {v.version: v for v in versions}
+    missing = [n for n in (from_version, to_version) if n not in by_number]
+    if missing:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"Submission {submission_id} has no version {missing[0]} "
+            f"(its versions are 1 to {submission.current_version})",
+        )
+    return diff(submission_id, by_number[from_version], by_number[to_version])

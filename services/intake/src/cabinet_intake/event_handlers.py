@@ -1,16 +1,20 @@
 """What intake learns from other services' events."""
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import UTC, date
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
+from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import Event, Topic
-from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.known_form_types import on_form_type_published
 from cabinet_common.messaging.consumer import Handler, PermanentError
-from cabinet_intake.tables import KnownFormType, KnownObligation
+from cabinet_intake.tables import (
+    KnownObligation,
+    ReturnedReceipt,
+    SubmissionReturn,
+)
 
 
 async def on_obligation_opened(session: AsyncSession, event: Event) -> None:
@@ -43,18 +47,44 @@ async def on_acknowledgement_issued(session: AsyncSession, event: Event) -> None
     obligation.acknowledgement_reference = issued.reference
 
 
-async def on_form_type_published(session: AsyncSession, event: Event) -> None:
-    published = event.payload_as(formtypes_pb2.FormTypePublished)
-    try:
-        definition = FormTypeDefinition.model_validate_json(published.definition_json)
-    except ValidationError as error:
-        raise PermanentError(f"unreadable form type definition: {error}") from error
+def _reasons(reasons: Iterable[types_pb2.Reason]) -> list[dict[str, str | None]]:
+    return [
+        {
+            "code": types_pb2.ReasonCode.Name(r.code).removeprefix("REASON_CODE_"),
+            "message": r.message,
+            "field_id": r.field_id or None,
+        }
+        for r in reasons
+    ]
+
+
+async def on_submission_returned(session: AsyncSession, event: Event) -> None:
+    """Which receipts of a version were sent back, and why: a resubmission may keep every
+    receipt of the latest version but these (see cabinet_intake.versions)."""
+    returned = event.payload_as(events_pb2.SubmissionReturned)
+    if not returned.submission_id or returned.version < 1:
+        raise PermanentError("SubmissionReturned without a submission id and version")
+    returned_at = (
+        returned.returned_at.ToDatetime(tzinfo=UTC)
+        if returned.HasField("returned_at")
+        else event.time
+    )
+    reasons_by_receipt: dict[str, list[dict[str, str | None]]] = {}
+    for receipt in returned.returned_receipts:
+        reasons_by_receipt.setdefault(receipt.receipt_id, []).extend(_reasons(receipt.reasons))
+    # The consumer already drops a redelivered event; merge keeps a replay harmless anyway.
     await session.merge(
-        KnownFormType(
-            department_id=published.department_id,
-            form_type_id=published.form_type_id,
-            version=published.version,
-            definition=definition.model_dump(mode="json"),
+        SubmissionReturn(
+            event_id=event.id,
+            submission_id=returned.submission_id,
+            obligation_id=returned.obligation.obligation_id,
+            version=returned.version,
+            returned_at=returned_at,
+            reasons=_reasons(returned.reasons),
+            receipts=[
+                ReturnedReceipt(return_event_id=event.id, receipt_id=receipt_id, reasons=reasons)
+                for receipt_id, reasons in reasons_by_receipt.items()
+            ],
         )
     )
 
@@ -63,4 +93,5 @@ HANDLERS: dict[Topic, Handler] = {
     Topic.FORM_TYPE_PUBLISHED: on_form_type_published,
     Topic.OBLIGATION_OPENED: on_obligation_opened,
     Topic.ACKNOWLEDGEMENT_ISSUED: on_acknowledgement_issued,
+    Topic.SUBMISSION_RETURNED: on_submission_returned,
 }

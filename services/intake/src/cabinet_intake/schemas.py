@@ -16,13 +16,34 @@ class ReceiptLineIn(BaseModel):
 
 
 class SubmissionIn(BaseModel):
-    """The `submission` form field (JSON); the i-th receipt line describes the i-th file."""
+    """The `submission` form field (JSON); the i-th receipt line describes the i-th file.
+
+    A resubmission may keep receipts of the latest version instead of sending them again:
+    with `keep_receipt_ids` (or `drop_receipt_ids`) the new version is the kept receipts
+    plus the lines and files sent, and every receipt of the latest version that was not
+    returned must be named in one list or the other. Without either list, the receipts
+    sent are the whole new set, as for a first submission."""
 
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[str, str] = Field(default_factory=dict)
     declared_total_pence: int = Field(ge=0)
     receipts: list[ReceiptLineIn] = Field(default_factory=list)
+    keep_receipt_ids: list[str] | None = Field(
+        default=None,
+        description="Receipts of the latest version carried into this one unchanged (same "
+        "receipt id, file and line). A returned receipt cannot be kept.",
+    )
+    drop_receipt_ids: list[str] | None = Field(
+        default=None,
+        description="Receipts of the latest version that were not returned and are left out "
+        "of this one on purpose.",
+    )
+
+    @property
+    def targeted(self) -> bool:
+        """Whether this builds on the latest version (keeps or drops its receipts by id)."""
+        return self.keep_receipt_ids is not None or self.drop_receipt_ids is not None
 
 
 class SubmissionAccepted(BaseModel):
@@ -30,9 +51,19 @@ class SubmissionAccepted(BaseModel):
     submission_id: str
     version: int
     submission_sha256: str
+    # Every receipt of the version, in order: the kept ones first, then the ones sent.
+    receipt_ids: list[str] = Field(default_factory=list)
+
+
+class ReasonOut(BaseModel):
+    code: str = Field(description="Like DATE_OUTSIDE_PERIOD")
+    message: str
+    field_id: str | None = None
 
 
 class ReceiptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     receipt_id: str
     file_sha256: str
     media_type: str
@@ -43,6 +74,9 @@ class ReceiptOut(BaseModel):
     currency: str
     payee: str
     category: str
+    # Whether a return of this version (the one it is listed under) sent this receipt back.
+    returned: bool = False
+    return_reasons: list[ReasonOut] = Field(default_factory=list)
 
 
 class VersionOut(BaseModel):
@@ -52,6 +86,11 @@ class VersionOut(BaseModel):
     answers: dict[str, str]
     declared_total_pence: int
     receipts: list[ReceiptOut]
+    # Whether this version was returned; when last; the reasons about the whole version
+    # (totals, the form's rules, a caseworker's). Each receipt says if it was returned.
+    returned: bool = False
+    returned_at: dt.datetime | None = None
+    return_reasons: list[ReasonOut] = Field(default_factory=list)
 
 
 class SubmissionOut(BaseModel):
@@ -59,6 +98,27 @@ class SubmissionOut(BaseModel):
     obligation_id: str
     current_version: int
     versions: list[VersionOut]
+
+
+class FieldChange(BaseModel):
+    """An answer (or `declared_total_pence`) that differs: None where it was not given."""
+
+    field: str
+    before: str | int | None
+    after: str | int | None
+
+
+class SubmissionDiff(BaseModel):
+    """What changed from one version to another. Removed receipts say whether (and why)
+    they had been returned in the `from` version; kept and added ones, in the `to` one."""
+
+    submission_id: str
+    from_version: int
+    to_version: int
+    changed: list[FieldChange]
+    kept: list[ReceiptOut]
+    removed: list[ReceiptOut]
+    added: list[ReceiptOut]
 
 
 class ObligationOut(BaseModel):

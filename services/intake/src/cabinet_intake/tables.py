@@ -1,4 +1,5 @@
-"""Intake's own tables: the obligations it has heard of, and the submissions it took."""
+"""Intake's own tables: the obligations it has heard of, the submissions it took, and the
+returns of those submissions it has heard of."""
 
 from datetime import date, datetime
 
@@ -7,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -61,7 +63,11 @@ class SubmissionVersion(Base):
     obligation_id: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the version's content (answers, lines, file hashes): what is acknowledged.
     submission_sha256: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the request that made it (the lines and files sent, the receipts kept and
+    # dropped): the same key with a different request is refused.
+    request_sha256: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, str]] = mapped_column(JSON)
     declared_total_pence: Mapped[int] = mapped_column(BigInteger)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -71,10 +77,15 @@ class SubmissionVersion(Base):
 
 
 class StoredReceipt(Base):
+    """One receipt of one version. A receipt kept by a resubmission appears again under the
+    new version with the same receipt id, file and line."""
+
     __tablename__ = "receipts"
 
+    submission_version_id: Mapped[int] = mapped_column(
+        ForeignKey("submission_versions.id"), primary_key=True
+    )
     receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    submission_version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"))
     position: Mapped[int] = mapped_column(Integer)
     file_sha256: Mapped[str] = mapped_column(String(64))
     media_type: Mapped[str] = mapped_column(String(100))
@@ -87,13 +98,29 @@ class StoredReceipt(Base):
     category: Mapped[str] = mapped_column(String(100))
 
 
-class KnownFormType(Base):
-    """Copied from FormTypePublished: every version of every form type's definition, so a
-    submission's answers are checked against the version its obligation was opened with."""
+class SubmissionReturn(Base):
+    """Copied from SubmissionReturned: a version sent back to the filer, with the reasons
+    about the whole version and each receipt returned. A version may be returned more than
+    once (by the checks, then by a caseworker): one row per return."""
 
-    __tablename__ = "known_form_types"
+    __tablename__ = "submission_returns"
+    __table_args__ = (Index("ix_submission_returns_version", "submission_id", "version"),)
 
-    department_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    form_type_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    definition: Mapped[dict[str, object]] = mapped_column(JSON)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(64))
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    returned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # [{"code": "TOTAL_MISMATCH", "message": ..., "field_id": "box3" | None}, ...]
+    reasons: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)
+    receipts: Mapped[list["ReturnedReceipt"]] = relationship(lazy="selectin")
+
+
+class ReturnedReceipt(Base):
+    __tablename__ = "returned_receipts"
+
+    return_event_id: Mapped[str] = mapped_column(
+        ForeignKey("submission_returns.event_id"), primary_key=True
+    )
+    receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reasons: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)

@@ -4,19 +4,18 @@ FormTypePublished kept, so each submission is checked against its form type's ve
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.events import Event, Topic, timestamp
 from cabinet_common.form_types.definition import FormTypeDefinition
-from cabinet_common.messaging.consumer import Handler, PermanentError
+from cabinet_common.known_form_types import known_definition, on_form_type_published
+from cabinet_common.messaging.consumer import Handler
 from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_receipts.checks import LineKey, check_submission
-from cabinet_receipts.tables import CheckRecord, FiledFile, FiledLine, KnownFormType
+from cabinet_receipts.tables import CheckRecord, FiledFile, FiledLine
 
 SOURCE = "/cabinet/receipts"
 
@@ -25,37 +24,21 @@ class FormTypeNotYetKnown(RuntimeError):
     """Retried: the FormTypePublished for this version has not been consumed yet."""
 
 
-async def on_form_type_published(session: AsyncSession, event: Event) -> None:
-    published = event.payload_as(formtypes_pb2.FormTypePublished)
-    try:
-        definition = FormTypeDefinition.model_validate_json(published.definition_json)
-    except ValidationError as error:
-        raise PermanentError(f"unreadable form type definition: {error}") from error
-    await session.merge(
-        KnownFormType(
-            department_id=published.department_id,
-            form_type_id=published.form_type_id,
-            version=published.version,
-            definition=definition.model_dump(mode="json"),
-        )
-    )
-
-
 async def _definition(
     session: AsyncSession, submitted: submissions_pb2.FormSubmitted
 ) -> FormTypeDefinition | None:
     if not submitted.form_type_version:
         return None  # from a producer that did not say: the checks every form gets
     ref = submitted.obligation
-    known = await session.get(
-        KnownFormType, (ref.department_id, ref.form_type_id, submitted.form_type_version)
+    definition = await known_definition(
+        session, ref.department_id, ref.form_type_id, submitted.form_type_version
     )
-    if known is None:
+    if definition is None:
         raise FormTypeNotYetKnown(
             f"form type {ref.department_id}/{ref.form_type_id} "
             f"version {submitted.form_type_version} not known yet"
         )
-    return FormTypeDefinition.model_validate(known.definition)
+    return definition
 
 
 async def on_form_submitted(session: AsyncSession, event: Event) -> None:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cabinet_common.database import Base, UtcDateTime
@@ -46,14 +46,3 @@ class FiledLine(Base):
     date: Mapped[str] = mapped_column(String(10))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-
-
-class KnownFormType(Base):
-    """Copied from FormTypePublished: each version's definition (its rules and checks)."""
-
-    __tablename__ = "known_form_types"
-
-    department_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    form_type_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    definition: Mapped[dict[str, object]] = mapped_column(JSON)
