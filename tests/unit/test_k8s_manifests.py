@@ -1,0 +1,420 @@
+"""deploy/: every kustomize overlay builds, and what it renders is safe to apply.
+
+Each overlay is rendered with the real kustomize (`make kustomize` builds it into
+.stack/bin/), and the objects are checked against what the code reads: every CABINET_*
+variable a process needs is set (and names a setting that exists), secrets arrive only by
+reference, pods are locked down, HTTP services are probed on their health endpoints. The
+Containerfiles are not built here (no container engine on the machine), so they are checked
+against the packages they install instead.
+"""
+
+import functools
+import re
+import subprocess
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings
+
+from cabinet_cycles.settings import CyclesSettings
+from cabinet_intake.settings import IntakeSettings
+from cabinet_receipts.settings import ReceiptsSettings
+from cabinet_workflows.settings import WorkerSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+KUSTOMIZE = ROOT / ".stack" / "bin" / "kustomize"
+OVERLAYS = sorted(
+    path.name for path in (K8S / "overlays").iterdir() if (path / "kustomization.yaml").is_file()
+)
+
+Manifest = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Deployable:
+    name: str  # deploy/images/<name>.Containerfile, Deployment cabinet-<name>
+    package_dir: str
+    settings: type[BaseSettings]
+    http: bool
+
+    @property
+    def deployment(self) -> str:
+        return f"cabinet-{self.name}"
+
+    @property
+    def pyproject(self) -> dict[str, Any]:
+        with (ROOT / self.package_dir / "pyproject.toml").open("rb") as file:
+            return tomllib.load(file)
+
+
+DEPLOYABLES = (
+    Deployable("intake", "services/intake", IntakeSettings, http=True),
+    Deployable("receipts", "services/receipts", ReceiptsSettings, http=True),
+    Deployable("cycles", "services/cycles", CyclesSettings, http=True),
+    Deployable("worker", "workflows", WorkerSettings, http=False),
+)
+BY_DEPLOYMENT = {deployable.deployment: deployable for deployable in DEPLOYABLES}
+
+# A default that only makes sense on a developer's machine: loopback addresses, paths in
+# the work tree's .stack/, SQLite files. In a pod each of these must be set.
+MACHINE_LOCAL_DEFAULTS = ("127.0.0.1", "localhost", ".stack", "sqlite")
+# What two processes must agree on: one ConfigMap key each, never a value per Deployment.
+SHARED_CONFIG = {
+    "CABINET_KAFKA_BOOTSTRAP_SERVERS",
+    "CABINET_TEMPORAL_ADDRESS",
+    "CABINET_TEMPORAL_NAMESPACE",
+    "CABINET_OBLIGATION_TASK_QUEUE",
+    "CABINET_CYCLES_TASK_QUEUE",
+}
+SECRET_LOOKING_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL|DATABASE_URL")
+SECRET_MATERIAL = (
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    # user:password@ in a URL, unless the password is a shell variable in an example.
+    re.compile(r"://[^/\s:@'\"]+:(?!\$)[^@\s/'\"]+@"),
+    # An Ed25519 seed in base64 (what `cabinet-keys generate` prints).
+    re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=(?![A-Za-z0-9+/=])"),
+)
+
+
+@functools.cache
+def render(target: str) -> tuple[Manifest, ...]:
+    if not KUSTOMIZE.is_file():
+        pytest.fail(f"{KUSTOMIZE.relative_to(ROOT)} is missing: run `make kustomize`")
+    result = subprocess.run(
+        [str(KUSTOMIZE), "build", str(K8S / target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"kustomize build {target} failed:\n{result.stderr}"
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def of_kind(objects: tuple[Manifest, ...], kind: str) -> dict[str, Manifest]:
+    return {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == kind}
+
+
+def containers(deployment: Manifest) -> list[Manifest]:
+    spec = deployment["spec"]["template"]["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def env_names(settings: type[BaseSettings]) -> dict[str, FieldInfo]:
+    prefix = settings.model_config.get("env_prefix", "")
+    return {f"{prefix}{name}".upper(): info for name, info in settings.model_fields.items()}
+
+
+def is_secret_setting(name: str, info: FieldInfo) -> bool:
+    annotation = info.annotation
+    return (
+        name.endswith("DATABASE_URL")
+        or annotation is SecretStr
+        or SecretStr in getattr(annotation, "__args__", ())
+    )
+
+
+def is_path_setting(info: FieldInfo) -> bool:
+    annotation = info.annotation
+    return annotation is Path or Path in getattr(annotation, "__args__", ())
+
+
+def must_be_set(name: str, info: FieldInfo) -> bool:
+    if info.is_required() or is_secret_setting(name, info) or name in SHARED_CONFIG:
+        return True
+    return any(marker in str(info.default) for marker in MACHINE_LOCAL_DEFAULTS)
+
+
+@dataclass(frozen=True)
+class EnvValue:
+    source: str  # "value", "configmap" or "secret"
+    value: str | None  # the literal or the ConfigMap's value; None for a secret
+    ref: tuple[str, str] | None = None  # (ConfigMap or Secret name, key)
+
+
+def resolve_env(container: Manifest, objects: tuple[Manifest, ...]) -> dict[str, EnvValue]:
+    config_maps = of_kind(objects, "ConfigMap")
+    assert "envFrom" not in container, (
+        f"{container['name']}: name each variable (configMapKeyRef/secretKeyRef), so that"
+        " what a process gets can be read from its manifest"
+    )
+    resolved: dict[str, EnvValue] = {}
+    for var in container.get("env", []):
+        name = var["name"]
+        assert name not in resolved, f"{container['name']}: {name} is set twice"
+        if "value" in var:
+            resolved[name] = EnvValue("value", str(var["value"]))
+            continue
+        source = var["valueFrom"]
+        if "configMapKeyRef" in source:
+            ref = source["configMapKeyRef"]
+            assert not ref.get("optional"), f"{name}: an optional ConfigMap key may be unset"
+            assert ref["name"] in config_maps, f"{name}: no ConfigMap {ref['name']}"
+            data = config_maps[ref["name"]].get("data", {})
+            assert ref["key"] in data, f"{name}: ConfigMap {ref['name']} has no {ref['key']}"
+            resolved[name] = EnvValue("configmap", data[ref["key"]], (ref["name"], ref["key"]))
+        elif "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            assert not ref.get("optional"), f"{name}: an optional Secret key may be unset"
+            resolved[name] = EnvValue("secret", None, (ref["name"], ref["key"]))
+        else:
+            raise AssertionError(f"{name}: unexpected source {source}")
+    return resolved
+
+
+def parse_quantity(quantity: str | int) -> float:
+    text = str(quantity)
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
+    for suffix, factor in units.items():
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * factor
+    return float(text)
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def test_there_are_overlays_to_check() -> None:
+    assert {"local", "production"} <= set(OVERLAYS)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_builds_each_deployable_on_its_own(overlay: str) -> None:
+    objects = render(f"overlays/{overlay}")
+    deployments = of_kind(objects, "Deployment")
+    services = of_kind(objects, "Service")
+    accounts = of_kind(objects, "ServiceAccount")
+    assert set(deployments) == set(BY_DEPLOYMENT)
+    assert set(services) == {d.deployment for d in DEPLOYABLES if d.http}
+    assert not of_kind(objects, "Secret"), "Secrets are created outside the repository"
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]
+        assert pod["spec"]["serviceAccountName"] == name
+        assert name in accounts
+        assert accounts[name].get("automountServiceAccountToken") is False
+        assert pod["spec"].get("automountServiceAccountToken") is False
+        assert selects(deployment["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"])
+    namespaces = {obj["metadata"].get("namespace") for obj in objects}
+    assert len(namespaces) == 1 and None not in namespaces, namespaces
+    for obj in objects:
+        assert obj["metadata"]["labels"].get("app.kubernetes.io/part-of") == "cabinet", obj
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_pods_are_non_root_read_only_and_bounded(overlay: str) -> None:
+    for name, deployment in of_kind(render(f"overlays/{overlay}"), "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        pod_security = pod["securityContext"]
+        assert pod_security["runAsNonRoot"] is True, name
+        assert pod_security["runAsUser"] != 0, name
+        assert pod_security["seccompProfile"]["type"] == "RuntimeDefault", name
+        mounts_tmp = False
+        for container in containers(deployment):
+            where = f"{name}/{container['name']}"
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, where
+            assert security["allowPrivilegeEscalation"] is False, where
+            assert security["capabilities"]["drop"] == ["ALL"], where
+            assert not security.get("privileged"), where
+            assert "command" not in container and "args" not in container, where
+            resources = container["resources"]
+            for resource in ("cpu", "memory"):
+                request = parse_quantity(resources["requests"][resource])
+                limit = parse_quantity(resources["limits"][resource])
+                assert 0 < request <= limit, f"{where}: {resource} {request} > {limit}"
+            mounts_tmp |= any(m["mountPath"] == "/tmp" for m in container["volumeMounts"])
+        assert mounts_tmp, f"{name}: a read-only root filesystem needs a writable /tmp"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_images_are_pinned(overlay: str) -> None:
+    for name, deployment in of_kind(render(f"overlays/{overlay}"), "Deployment").items():
+        for container in containers(deployment):
+            image = container["image"]
+            repository, _, digest = image.partition("@")
+            tag = repository.rpartition("/")[2].partition(":")[2]
+            assert tag or digest, f"{name}: {image} has no tag"
+            assert tag != "latest", f"{name}: {image}"
+            assert digest or re.fullmatch(r"\d+\.\d+\.\d+(-[\w.]+)?", tag), f"{name}: {image}"
+            assert repository.rpartition("/")[2].startswith(f"{name}:"), f"{name}: {image}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_http_services_are_probed_and_reachable(overlay: str) -> None:
+    objects = render(f"overlays/{overlay}")
+    deployments = of_kind(objects, "Deployment")
+    services = of_kind(objects, "Service")
+    for name, deployment in deployments.items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = resolve_env(container, objects)
+        probes = [container.get(p) for p in ("startupProbe", "livenessProbe", "readinessProbe")]
+        if not BY_DEPLOYMENT[name].http:
+            assert "ports" not in container, name
+            assert not any(probe and "httpGet" in probe for probe in probes), name
+            continue
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        assert ports == {"http": int(env["CABINET_PORT"].value or "")}, name
+        assert env["CABINET_HOST"].value == "0.0.0.0", f"{name} must listen beyond loopback"
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        service = services[name]
+        assert service["spec"]["ports"][0]["targetPort"] == "http"
+    pod_labels = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in deployments.items()}
+    for name, service in services.items():
+        selected = [
+            n for n, labels in pod_labels.items() if selects(service["spec"]["selector"], labels)
+        ]
+        assert selected == [name], f"Service {name} selects {selected}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_setting_a_process_needs_is_set(overlay: str) -> None:
+    objects = render(f"overlays/{overlay}")
+    shared: dict[str, set[tuple[str, str] | None]] = {}
+    for name, deployment in of_kind(objects, "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = resolve_env(container, objects)
+        settings = env_names(BY_DEPLOYMENT[name].settings)
+        unknown = {var for var in env if var.startswith("CABINET_")} - set(settings)
+        assert not unknown, f"{name} sets {unknown}, which its settings do not read"
+        missing = {var for var, info in settings.items() if must_be_set(var, info)} - set(env)
+        assert not missing, f"{name} leaves {missing} at a developer-machine default"
+        for var, value in env.items():
+            assert value.source == "secret" or value.value, f"{name}: {var} is empty"
+            if var in SHARED_CONFIG:
+                assert value.source == "configmap", f"{name}: {var} belongs in the ConfigMap"
+                shared.setdefault(var, set()).add(value.ref)
+    # Where two processes read the same thing, they read the same ConfigMap key.
+    assert all(len(refs) == 1 for refs in shared.values()), shared
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_secrets_arrive_only_by_reference(overlay: str) -> None:
+    objects = render(f"overlays/{overlay}")
+    for name, deployment in of_kind(objects, "Deployment").items():
+        settings = env_names(BY_DEPLOYMENT[name].settings)
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        for var, value in resolve_env(container, objects).items():
+            if var in settings and is_secret_setting(var, settings[var]):
+                assert value.source == "secret", f"{name}: {var} must come from a Secret"
+            if value.source != "secret":
+                assert not SECRET_LOOKING_NAME.search(var), f"{name}: {var} is not a secret"
+    rendered = yaml.safe_dump_all(objects)
+    for pattern in SECRET_MATERIAL:
+        assert not pattern.search(rendered), pattern.pattern
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_path_a_process_writes_is_a_writable_volume(overlay: str) -> None:
+    objects = render(f"overlays/{overlay}")
+    for name, deployment in of_kind(objects, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        (container,) = pod["containers"]
+        settings = env_names(BY_DEPLOYMENT[name].settings)
+        env = resolve_env(container, objects)
+        for var, info in settings.items():
+            if not is_path_setting(info):
+                continue
+            path = Path(env[var].value or "")
+            assert path.is_absolute(), f"{name}: {var}={path}"
+            mounts = [
+                m
+                for m in container["volumeMounts"]
+                if path.is_relative_to(m["mountPath"]) and not m.get("readOnly")
+            ]
+            assert mounts, f"{name}: {var}={path} is on the read-only root filesystem"
+        for mount in container["volumeMounts"]:
+            assert mount["name"] in volumes, f"{name}: no volume {mount['name']}"
+    # Receipt files are evidence: they outlive the pod.
+    intake = of_kind(objects, "Deployment")["cabinet-intake"]["spec"]["template"]["spec"]
+    evidence_dir = resolve_env(intake["containers"][0], objects)["CABINET_EVIDENCE_DIR"].value
+    (mount,) = [
+        m for m in intake["containers"][0]["volumeMounts"] if m["mountPath"] == evidence_dir
+    ]
+    (volume,) = [v for v in intake["volumes"] if v["name"] == mount["name"]]
+    claim = volume["persistentVolumeClaim"]["claimName"]
+    assert claim in of_kind(objects, "PersistentVolumeClaim")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_replicated_deployments_have_disruption_budgets(overlay: str) -> None:
+    objects = render(f"overlays/{overlay}")
+    deployments = of_kind(objects, "Deployment")
+    budgets = of_kind(objects, "PodDisruptionBudget")
+    covered = set()
+    for budget_name, budget in budgets.items():
+        selector = budget["spec"]["selector"]["matchLabels"]
+        selected = [
+            name
+            for name, deployment in deployments.items()
+            if selects(selector, deployment["spec"]["template"]["metadata"]["labels"])
+        ]
+        assert len(selected) == 1, f"PodDisruptionBudget {budget_name} selects {selected}"
+        assert budget["spec"]["minAvailable"] < deployments[selected[0]]["spec"]["replicas"]
+        covered.add(selected[0])
+    for name, deployment in deployments.items():
+        if deployment["spec"]["replicas"] > 1:
+            assert name in covered, f"{name} has replicas but no PodDisruptionBudget"
+    if overlay == "production":
+        for deployable in DEPLOYABLES:
+            if deployable.http:
+                assert deployments[deployable.deployment]["spec"]["replicas"] >= 2
+        claim = of_kind(objects, "PersistentVolumeClaim")["cabinet-intake-evidence"]
+        assert claim["spec"]["accessModes"] == ["ReadWriteMany"], "two intake pods share it"
+
+
+def test_the_overlays_patch_one_base() -> None:
+    """No copies of a manifest: overlays hold patches, PDBs and config, never Deployments."""
+    for overlay in OVERLAYS:
+        for path in (K8S / "overlays" / overlay).rglob("*.yaml"):
+            for doc in yaml.safe_load_all(path.read_text()):
+                kind = (doc or {}).get("kind")
+                assert kind not in {"Deployment", "Service", "ServiceAccount"}, path
+
+
+@pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.name)
+def test_containerfile_builds_its_package_into_a_slim_non_root_image(
+    deployable: Deployable,
+) -> None:
+    text = (DEPLOY / "images" / f"{deployable.name}.Containerfile").read_text()
+    stages = re.split(r"^FROM ", text, flags=re.MULTILINE)
+    build, runtime = stages[-2], stages[-1]
+    assert re.search(r"^ARG PYTHON_IMAGE=\S*python:3\.11[.\w-]*slim", text, re.MULTILINE)
+    project = deployable.pyproject["project"]
+    package = project["name"]
+    workspace_deps = {
+        re.split(r"[\[<>=~ ]", dep)[0]
+        for dep in project["dependencies"]
+        if dep.startswith("cabinet-")
+    }
+    assert f"uv export --frozen --no-dev --no-emit-workspace --package {package} " in build
+    for built in {package, *workspace_deps}:
+        assert f"uv build --package {built} --wheel" in build, built
+    assert "uv" not in re.sub(r"#.*", "", runtime).split(), "no build tools in the final image"
+    (entrypoint,) = re.findall(r'^ENTRYPOINT \["([\w-]+)"\]$', runtime, re.MULTILINE)
+    assert entrypoint in project["scripts"]
+    (uid,) = re.findall(r"^USER (\d+):\d+$", runtime, re.MULTILINE)
+    objects = render("overlays/production")
+    pod = of_kind(objects, "Deployment")[deployable.deployment]["spec"]["template"]["spec"]
+    assert int(uid) == pod["securityContext"]["runAsUser"] != 0
+    exposed = re.findall(r"^EXPOSE (\d+)$", runtime, re.MULTILINE)
+    ports = [p["containerPort"] for p in pod["containers"][0].get("ports", [])]
+    assert [int(port) for port in exposed] == ports
+
+
+def test_no_secret_material_in_deploy_files() -> None:
+    for path in DEPLOY.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            for pattern in SECRET_MATERIAL:
+                assert not pattern.search(text), f"{path.relative_to(ROOT)}: {pattern.pattern}"
