@@ -1,12 +1,12 @@
 """Operators' API for quarters: open a period, follow its fan-out, close it, and run the
 form type's schedule (pause, trigger now, backfill a missed quarter)."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
-from temporalio.client import Client, ScheduleHandle
+from temporalio.client import Client, ScheduleHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from cabinet_common.form_types import periods
@@ -111,7 +111,17 @@ async def get_period(
     opened = await _opened(session, department_id, form_type_id, period_key)
     key = QuarterKey(department_id=department_id, form_type_id=form_type_id, period_key=period_key)
     handle = temporal.get_workflow_handle(key.workflow_id)
-    progress = await handle.query(QUERY_PROGRESS, result_type=QuarterProgress)
+    try:
+        progress = await handle.query(
+            QUERY_PROGRESS, result_type=QuarterProgress, rpc_timeout=timedelta(seconds=5)
+        )
+    except (RPCError, WorkflowQueryFailedError) as error:
+        # Between two runs of a continued-as-new quarter a query can go unanswered.
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "The quarter's progress cannot be read right now; try again in a moment",
+            headers={"Retry-After": "2"},
+        ) from error
     out = _period_out(opened, progress)
     closure = await session.get(QuarterClosure, (department_id, form_type_id, period_key))
     if closure is not None:
