@@ -7,7 +7,6 @@ the fact.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -45,12 +44,10 @@ from tests.temporal_support import (
     eventually,
     flagged,
     obligation_input,
-    obligation_worker,
     received,
     sleep_until,
     start_obligation,
     state,
-    time_skipping_env,
 )
 
 CASEWORKER = "caseworker-7"
@@ -67,25 +64,6 @@ OVERDUE, ESCALATED, WAIVED, CLOSED = (
     ObligationStatus.WAIVED,
     ObligationStatus.CLOSED,
 )
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with time_skipping_env() as environment:
-        yield environment
-
-
-@pytest.fixture
-def activities() -> FakeObligationActivities:
-    return FakeObligationActivities()
-
-
-@pytest.fixture
-async def worker(
-    env: WorkflowEnvironment, activities: FakeObligationActivities
-) -> AsyncIterator[Worker]:
-    async with obligation_worker(env, activities) as running:
-        yield running
 
 
 async def today(env: WorkflowEnvironment) -> date:

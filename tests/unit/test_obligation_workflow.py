@@ -9,7 +9,6 @@ timer-driven life is in test_obligation_lifecycle.py.
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -59,7 +58,6 @@ from tests.temporal_support import (
     received,
     start_obligation,
     state,
-    time_skipping_env,
 )
 
 CASEWORKER = "caseworker-7"
@@ -71,25 +69,6 @@ OPEN, SUBMITTED, CHECKING, RETURNED, ACCEPTED = (
     ObligationStatus.ACCEPTED,
 )
 WAIVED, CLOSED = ObligationStatus.WAIVED, ObligationStatus.CLOSED
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with time_skipping_env() as environment:
-        yield environment
-
-
-@pytest.fixture
-def activities() -> FakeObligationActivities:
-    return FakeObligationActivities()
-
-
-@pytest.fixture
-async def worker(
-    env: WorkflowEnvironment, activities: FakeObligationActivities
-) -> AsyncIterator[Worker]:
-    async with obligation_worker(env, activities) as running:
-        yield running
 
 
 @pytest.fixture

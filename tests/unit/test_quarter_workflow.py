@@ -34,7 +34,6 @@ from tests.temporal_support import (
     poll,
     query,
     sleep_until,
-    time_skipping_env,
 )
 
 QuarterHandle = WorkflowHandle[Any, QuarterProgress]
@@ -76,12 +75,6 @@ def expected_tallies(count: int) -> QuarterTallies:
         waived=kinds.count(7),
         outstanding=kinds.count(8) + kinds.count(9),
     )
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with time_skipping_env() as environment:
-        yield environment
 
 
 @pytest.fixture

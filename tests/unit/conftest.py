@@ -1,0 +1,29 @@
+"""Fixtures shared by the workflow tests: the time-skipping test server (with Cabinet's
+search attributes) and a worker running the obligation workflow with fake activities."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.temporal_support import FakeObligationActivities, obligation_worker, time_skipping_env
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with time_skipping_env() as environment:
+        yield environment
+
+
+@pytest.fixture
+def activities() -> FakeObligationActivities:
+    return FakeObligationActivities()
+
+
+@pytest.fixture
+async def worker(
+    env: WorkflowEnvironment, activities: FakeObligationActivities
+) -> AsyncIterator[Worker]:
+    async with obligation_worker(env, activities) as running:
+        yield running
