@@ -6,6 +6,7 @@ And a quarter of 2,000 obligations fanned out on the real Temporal dev server.""
 import email
 import subprocess
 import sys
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
+from cabinet_common.form_types.periods import quarter_containing
 from cabinet_common.settings import TemporalSettings
 from cabinet_common.temporal import connect
 from cabinet_devstack.stack import Stack
@@ -30,6 +32,7 @@ from tests.integration.helpers import (
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "form-types"
 AUDIT_CLI = Path(sys.executable).parent / "cabinet-audit"
 PAST_QUARTER = "2026-Q2"  # 1 April to 30 June 2026, due 7 August 2026
+CURRENT_QUARTER = quarter_containing(date.today())
 
 
 async def publish_vat_return(cycles: httpx.AsyncClient, department_id: str) -> str:
@@ -70,6 +73,15 @@ async def test_a_whole_quarter_from_schedule_to_sealed_audit_pack(
     schedule = (await cycles.get(f"{form_type}/schedule")).json()
     assert schedule["paused"] is False
     assert schedule["next_runs"], "the schedule has upcoming quarter openings"
+    paused = await cycles.post(f"{form_type}/schedule/pause", json={"note": "audit week"})
+    assert paused.status_code == 204
+    assert (await cycles.get(f"{form_type}/schedule")).json()["paused"] is True
+    assert (await cycles.post(f"{form_type}/schedule/unpause", json={})).status_code == 204
+    assert (await cycles.get(f"{form_type}/schedule")).json()["paused"] is False
+    # Trigger now: the schedule opens the quarter we are in.
+    assert (await cycles.post(f"{form_type}/schedule/trigger")).status_code == 202
+    current = await period_progress(cycles, form_type, CURRENT_QUARTER.key, "open")
+    assert current["progress"]["opened"] == 3
     backfill = await cycles.post(
         f"{form_type}/schedule/backfill", json={"period_key": PAST_QUARTER}
     )
