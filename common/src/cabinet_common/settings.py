@@ -31,6 +31,9 @@ class TemporalSettings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     obligation_task_queue: str = "cabinet-obligations"
+    # Quarter workflows have a queue of their own, so a fan-out is never stuck behind the
+    # first tasks of the thousands of obligation workflows it has just started.
+    quarter_task_queue: str = "cabinet-quarters"
 
 
 class SigningSettings(BaseSettings):

@@ -1,4 +1,5 @@
-"""The worker process: runs obligation workflows and their activities on TASK_QUEUE."""
+"""The worker process: runs the obligation workflows and their activities, and the quarter
+workflows, each on its own task queue."""
 
 import asyncio
 
@@ -34,12 +35,10 @@ async def run(settings: WorkerSettings) -> None:
     await ensure_topics(settings)
     producer = create_producer(settings, client_id="cabinet-worker")
     await producer.start()
+    activities = ObligationActivities(producer, MailFolder(settings.mail_dir))
+    queues = (settings.obligation_task_queue, settings.quarter_task_queue)
     try:
-        await build_worker(
-            client,
-            ObligationActivities(producer, MailFolder(settings.mail_dir)),
-            settings.obligation_task_queue,
-        ).run()
+        await asyncio.gather(*(build_worker(client, activities, queue).run() for queue in queues))
     finally:
         await producer.stop()
 

@@ -148,7 +148,7 @@ class QuarterOpener:
                     batch_size=self._settings.quarter_batch_size,
                 ),
                 id=key.workflow_id,
-                task_queue=self._settings.obligation_task_queue,
+                task_queue=self._settings.quarter_task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )

@@ -43,7 +43,7 @@ def _schedule(department_id: str, form_type_id: str, settings: CyclesSettings) -
                 activity_task_queue=settings.cycles_task_queue,
             ),
             id=f"open-period:{department_id}:{form_type_id}",
-            task_queue=settings.obligation_task_queue,
+            task_queue=settings.quarter_task_queue,
         ),
         spec=ScheduleSpec(
             calendars=[
