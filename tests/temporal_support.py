@@ -40,6 +40,7 @@ from cabinet_common.obligation_workflow import (
     ObligationKey,
     ObligationOutcome,
     ObligationState,
+    ObligationStatus,
     ReasonModel,
     ReceiptOutcome,
     ReceiptsCheckedSignal,
@@ -99,6 +100,23 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
     finally:
         await environment.shutdown()
+
+
+CASEWORKER = "caseworker-7"
+# Short names for the statuses the workflow tests assert on.
+OPEN, SUBMITTED, CHECKING, RETURNED, ACCEPTED = (
+    ObligationStatus.OPEN,
+    ObligationStatus.SUBMITTED,
+    ObligationStatus.CHECKING,
+    ObligationStatus.RETURNED,
+    ObligationStatus.ACCEPTED,
+)
+OVERDUE, ESCALATED, WAIVED, CLOSED = (
+    ObligationStatus.OVERDUE,
+    ObligationStatus.ESCALATED,
+    ObligationStatus.WAIVED,
+    ObligationStatus.CLOSED,
+)
 
 
 class FakeObligationActivities(ObligationActivities):
@@ -170,13 +188,14 @@ def obligation_input(
 
 
 async def start_obligation(
-    env: WorkflowEnvironment, worker: Worker, obligation: ObligationInput
+    env: WorkflowEnvironment, task_queue: str, obligation: ObligationInput
 ) -> ObligationHandle:
+    """Start the workflow on the queue; its tasks wait there until a worker polls it."""
     return await env.client.start_workflow(
         "ObligationWorkflow",
         obligation,
         id=obligation.key.workflow_id,
-        task_queue=worker.task_queue,
+        task_queue=task_queue,
         result_type=ObligationOutcome,
     )
 

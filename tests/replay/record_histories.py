@@ -67,6 +67,7 @@ from cabinet_common.quarter_workflow import (
 )
 from cabinet_workflows.obligation import workflows as workflows_module
 from tests.temporal_support import (
+    CASEWORKER,
     ESCALATE_AFTER_DAYS,
     LADDER,
     SUBMISSION_ID,
@@ -87,7 +88,6 @@ from tests.temporal_support import (
 )
 
 HISTORIES = Path(__file__).parent / "histories"
-CASEWORKER = "caseworker-7"
 
 Recorded = dict[str, WorkflowHistory]
 Scenario = Callable[[WorkflowEnvironment], Awaitable[Recorded]]
@@ -134,7 +134,7 @@ async def obligation_returned_resubmitted(env: WorkflowEnvironment) -> Recorded:
     today = (await env.get_current_time()).date()
     obligation = obligation_input(today + timedelta(days=60), filer_id="filer-returned")
     async with obligation_worker(env, activities) as worker:
-        handle = await start_obligation(env, worker, obligation)
+        handle = await start_obligation(env, worker.task_queue, obligation)
         await received(handle, 1)
         await check_result(handle, checked(1, "r2", total_ok=False))
         await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED, activities)
@@ -152,7 +152,7 @@ async def obligation_overdue_escalated_waived(env: WorkflowEnvironment) -> Recor
     today = (await env.get_current_time()).date()
     obligation = obligation_input(today + timedelta(days=20), filer_id="filer-waived")
     async with obligation_worker(env, activities) as worker:
-        handle = await start_obligation(env, worker, obligation)
+        handle = await start_obligation(env, worker.task_queue, obligation)
         await eventually(handle, lambda s: len(s.history) == 1, activities)
         await sleep_until(env, obligation.deadlines.reminders[-1].at + timedelta(hours=1))
         await eventually(handle, lambda s: s.status == ObligationStatus.ESCALATED, activities)
@@ -169,7 +169,7 @@ async def obligation_caseworker_decisions(env: WorkflowEnvironment) -> Recorded:
     due = today + timedelta(days=20)
     obligation = obligation_input(due, filer_id="filer-caseworker")
     async with obligation_worker(env, activities) as worker:
-        handle = await start_obligation(env, worker, obligation)
+        handle = await start_obligation(env, worker.task_queue, obligation)
         await received(handle, 1)
         await eventually(handle, lambda s: s.status == ObligationStatus.SUBMITTED, activities)
         await _update(

@@ -34,8 +34,17 @@ from cabinet_common.obligation_workflow import (
 )
 from cabinet_workflows import search_attributes
 from tests.temporal_support import (
+    ACCEPTED,
+    CASEWORKER,
+    CHECKING,
+    CLOSED,
     ESCALATE_AFTER_DAYS,
+    ESCALATED,
     LADDER,
+    OPEN,
+    OVERDUE,
+    RETURNED,
+    SUBMITTED,
     FakeObligationActivities,
     ObligationHandle,
     at_instant,
@@ -48,21 +57,6 @@ from tests.temporal_support import (
     sleep_until,
     start_obligation,
     state,
-)
-
-CASEWORKER = "caseworker-7"
-OPEN, SUBMITTED, CHECKING, RETURNED, ACCEPTED = (
-    ObligationStatus.OPEN,
-    ObligationStatus.SUBMITTED,
-    ObligationStatus.CHECKING,
-    ObligationStatus.RETURNED,
-    ObligationStatus.ACCEPTED,
-)
-OVERDUE, ESCALATED, WAIVED, CLOSED = (
-    ObligationStatus.OVERDUE,
-    ObligationStatus.ESCALATED,
-    ObligationStatus.WAIVED,
-    ObligationStatus.CLOSED,
 )
 
 
@@ -120,7 +114,7 @@ async def start(
     activities: FakeObligationActivities,
     obligation: ObligationInput,
 ) -> ObligationHandle:
-    handle = await start_obligation(env, worker, obligation)
+    handle = await start_obligation(env, worker.task_queue, obligation)
     await eventually(handle, lambda s: len(s.history) == 1, activities)
     return handle
 

@@ -45,8 +45,16 @@ from cabinet_common.references import is_valid_reference
 from cabinet_workflows import search_attributes
 from cabinet_workflows.obligation.workflows import acknowledgement_reference
 from tests.temporal_support import (
+    ACCEPTED,
+    CASEWORKER,
+    CHECKING,
+    CLOSED,
     LADDER,
+    OPEN,
+    RETURNED,
     SUBMISSION_ID,
+    SUBMITTED,
+    WAIVED,
     FakeObligationActivities,
     ObligationHandle,
     check_result,
@@ -59,16 +67,6 @@ from tests.temporal_support import (
     start_obligation,
     state,
 )
-
-CASEWORKER = "caseworker-7"
-OPEN, SUBMITTED, CHECKING, RETURNED, ACCEPTED = (
-    ObligationStatus.OPEN,
-    ObligationStatus.SUBMITTED,
-    ObligationStatus.CHECKING,
-    ObligationStatus.RETURNED,
-    ObligationStatus.ACCEPTED,
-)
-WAIVED, CLOSED = ObligationStatus.WAIVED, ObligationStatus.CLOSED
 
 
 @pytest.fixture
@@ -85,7 +83,7 @@ async def handle(
     obligation: ObligationInput,
     activities: FakeObligationActivities,
 ) -> ObligationHandle:
-    started = await start_obligation(env, worker, obligation)
+    started = await start_obligation(env, worker.task_queue, obligation)
     await eventually(started, lambda s: len(s.history) == 1, activities)
     return started
 
@@ -279,13 +277,7 @@ async def test_duplicate_check_result_before_the_decision_is_acknowledged_once(
     # Both copies are in the history before any worker runs: one workflow task sees both.
     activities = FakeObligationActivities()
     task_queue = "obligations-duplicates"
-    handle: ObligationHandle = await env.client.start_workflow(
-        "ObligationWorkflow",
-        obligation,
-        id=obligation.key.workflow_id,
-        task_queue=task_queue,
-        result_type=ObligationOutcome,
-    )
+    handle = await start_obligation(env, task_queue, obligation)
     await check_result(handle, checked(1))
     await check_result(handle, checked(1))
     async with obligation_worker(env, activities, task_queue):
@@ -342,13 +334,7 @@ async def test_newer_version_supersedes_an_undecided_older_one(
     # its first task: only the newer is decided.
     activities = FakeObligationActivities()
     task_queue = "obligations-supersede"
-    handle: ObligationHandle = await env.client.start_workflow(
-        "ObligationWorkflow",
-        obligation,
-        id=obligation.key.workflow_id,
-        task_queue=task_queue,
-        result_type=ObligationOutcome,
-    )
+    handle = await start_obligation(env, task_queue, obligation)
     await check_result(handle, checked(1, "r1"))
     await check_result(handle, checked(2))
     async with obligation_worker(env, activities, task_queue):
@@ -683,13 +669,7 @@ async def test_closing_twice_returns_the_same_outcome(
     # close batch may retry, and the second request must get the same answer.
     activities = FakeObligationActivities()
     task_queue = "obligations-close-twice"
-    handle: ObligationHandle = await env.client.start_workflow(
-        "ObligationWorkflow",
-        obligation,
-        id=obligation.key.workflow_id,
-        task_queue=task_queue,
-        result_type=ObligationOutcome,
-    )
+    handle = await start_obligation(env, task_queue, obligation)
     await check_result(handle, checked(1))
     async with obligation_worker(env, activities, task_queue):
         await eventually(handle, lambda s: s.status == ACCEPTED, activities)
