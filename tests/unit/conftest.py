@@ -1,13 +1,16 @@
 """Fixtures shared by the workflow tests: the time-skipping test server (with Cabinet's
-search attributes) and a worker running the obligation workflow with fake activities."""
+search attributes) and a worker running the obligation workflow with fake activities; and
+by the intake API tests: intake's app in process."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.temporal_support import FakeObligationActivities, obligation_worker, time_skipping_env
+from tests.unit.intake_support import Intake, running_intake
 
 
 @pytest.fixture
@@ -26,4 +29,10 @@ async def worker(
     env: WorkflowEnvironment, activities: FakeObligationActivities
 ) -> AsyncIterator[Worker]:
     async with obligation_worker(env, activities) as running:
+        yield running
+
+
+@pytest.fixture
+async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
+    async with running_intake(tmp_path) as running:
         yield running

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -37,6 +38,7 @@ from cabinet_common.obligation_workflow import (
     ObligationStatus,
     ReasonModel,
     ReturnAction,
+    ReturnedReceipt,
     SubmissionReceived,
     WaiveAction,
 )
@@ -482,6 +484,93 @@ async def test_caseworker_returns_with_coded_reasons(
     accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
     assert accepted.version == 2
     assert len(activities.acknowledgements) == 1
+
+
+DUPLICATE = [ReasonModel(code="DUPLICATE_RECEIPT", message="r2 was claimed in 2026-Q2")]
+
+
+def return_receipt(receipt_id: str, reasons: list[ReasonModel] = DUPLICATE) -> ReturnAction:
+    return ReturnAction(
+        actor=CASEWORKER,
+        reason="Duplicate claim",
+        receipts=[ReturnedReceipt(receipt_id=receipt_id, reasons=reasons)],
+    )
+
+
+async def test_caseworker_returns_one_receipt_of_two(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    await received(handle, 1)
+    await check_result(handle, flagged(1))
+    held = await eventually(
+        handle, lambda s: s.status == CHECKING and len(s.history) == 4, activities
+    )
+
+    # Not a receipt of version 1, or a reason code the contract does not know: refused,
+    # and nothing changes.
+    assert await refused(handle, UPDATE_RETURN, return_receipt("r9")) == (
+        "Not a receipt of version 1, the one being returned: r9"
+    )
+    unknown = [ReasonModel(code="COPIED", message="Copied")]
+    assert await refused(handle, UPDATE_RETURN, return_receipt("r2", unknown)) == (
+        "Unknown reason code(s): COPIED"
+    )
+    assert await state(handle) == held
+    assert activities.returns == []
+
+    returned = await update(handle, UPDATE_RETURN, return_receipt("r2"))
+
+    assert returned.status == RETURNED
+    assert (returned.history[-1].actor, returned.history[-1].detail) == (
+        CASEWORKER,
+        "Version 1 returned: Duplicate claim",
+    )
+    # What SubmissionReturned is made from: just r2, as an automatic return would send it.
+    [notice] = activities.returns
+    assert (notice.version, notice.reasons) == (1, [])
+    assert [(r.receipt_id, r.accepted, r.reasons) for r in notice.returned_receipts] == [
+        ("r2", False, DUPLICATE)
+    ]
+    change = activities.status_changes[-1]
+    assert (change.to_status, change.actor, change.reasons) == (RETURNED, CASEWORKER, DUPLICATE)
+
+    # The filer replaces r2 and version 2 passes.
+    await received(handle, 2)
+    await check_result(handle, checked(2))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+    assert accepted.version == 2
+
+
+async def test_receipts_cannot_be_returned_before_their_version_is_checked(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    await received(handle, 1)
+    before = await eventually(handle, lambda s: s.status == SUBMITTED, activities)
+    assert await refused(handle, UPDATE_RETURN, return_receipt("r2")) == (
+        "Version 1 has not been checked yet, so its receipts are not known: return it with "
+        "reasons about the whole submission"
+    )
+    assert await state(handle) == before
+    assert activities.returns == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "Give at least one reason or one receipt to return"),
+        (
+            {"receipts": [{"receipt_id": "r2", "reasons": []}]},
+            "List should have at least 1 item",
+        ),
+        (
+            {"receipts": [{"receipt_id": "r2", "reasons": DUPLICATE}] * 2},
+            "Receipt(s) named more than once: r2",
+        ),
+    ],
+)
+def test_a_return_must_say_what_to_correct(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        ReturnAction.model_validate({"actor": CASEWORKER, "reason": "x", **fields})
 
 
 # BUG (reported): ReasonModel.code is a free string and _validate_return does not check it,

@@ -135,8 +135,27 @@ class AcceptAction(CaseworkerAction):
     pass
 
 
-class ReturnAction(CaseworkerAction):
+class ReturnedReceipt(BaseModel):
+    """A receipt a caseworker sends back: the filer must replace it or leave it out."""
+
+    receipt_id: str = Field(min_length=1)
     reasons: list[ReasonModel] = Field(min_length=1)
+
+
+class ReturnAction(CaseworkerAction):
+    """Reasons about the whole submission, receipts of it sent back, or both."""
+
+    reasons: list[ReasonModel] = []
+    receipts: list[ReturnedReceipt] = []
+
+    @model_validator(mode="after")
+    def _says_what_to_correct(self) -> "ReturnAction":
+        if not self.reasons and not self.receipts:
+            raise ValueError("Give at least one reason or one receipt to return")
+        ids = [r.receipt_id for r in self.receipts]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"Receipt(s) named more than once: {', '.join(twice)}")
+        return self
 
 
 class WaiveAction(CaseworkerAction):

@@ -1,5 +1,6 @@
-"""The bootstrap every HTTP service shares: its database, its Kafka side, health endpoints
-and the uvicorn entry point. Services build their routes and event handlers; this wires them."""
+"""The bootstrap every HTTP service shares: its database, its Kafka side (for the services
+that have one), health endpoints and the uvicorn entry point. Services build their routes
+and event handlers; this wires them."""
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.types import ASGIApp
 
 from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
 from cabinet_common.events import Topic
@@ -23,23 +25,31 @@ from cabinet_common.settings import ServiceSettings
 class ServiceRuntime:
     engine: AsyncEngine
     sessions: Sessions
-    messaging: Messaging
+    # None for a service that neither consumes nor publishes events (the web pages).
+    messaging: Messaging | None = None
+
+
+@asynccontextmanager
+async def database_runtime(settings: ServiceSettings) -> AsyncIterator[ServiceRuntime]:
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    try:
+        yield ServiceRuntime(engine, session_factory(engine))
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager
 async def service_runtime(
     settings: ServiceSettings, group_id: str, handlers: Mapping[Topic, Handler]
 ) -> AsyncIterator[ServiceRuntime]:
-    engine = create_engine(settings.database_url)
-    await create_schema(engine)
-    sessions = session_factory(engine)
-    messaging = Messaging(settings, sessions, group_id, handlers)
-    await messaging.start()
-    try:
-        yield ServiceRuntime(engine, sessions, messaging)
-    finally:
-        await messaging.stop()
-        await engine.dispose()
+    async with database_runtime(settings) as runtime:
+        messaging = Messaging(settings, runtime.sessions, group_id, handlers)
+        await messaging.start()
+        try:
+            yield ServiceRuntime(runtime.engine, runtime.sessions, messaging)
+        finally:
+            await messaging.stop()
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -71,12 +81,12 @@ async def readiness(request: Request, response: Response) -> dict[str, str]:
     except Exception as error:
         response.status_code = 503
         return {"status": "database unavailable", "error": str(error)}
-    if not runtime.messaging.healthy:
+    if runtime.messaging is not None and not runtime.messaging.healthy:
         response.status_code = 503
         return {"status": "messaging stopped"}
     return {"status": "ready"}
 
 
-def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
+def serve(app: ASGIApp, settings: ServiceSettings, service: str) -> None:
     configure_logging(service, settings.log_level, settings.log_json)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)

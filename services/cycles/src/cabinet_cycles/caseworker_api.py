@@ -103,7 +103,9 @@ async def return_submission(
     session: DbSession,
     temporal: Temporal,
 ) -> ObligationState:
-    """Send the latest submission back with coded reasons."""
+    """Send the latest submission back with coded reasons about the whole of it, or with
+    receipts of it (each with its reasons) that the filer must replace or leave out, or
+    both. A receipt named must be one of the latest version's, as its check reported it."""
     obligation = await _obligation(session, department_id, obligation_id)
     return await _decide(temporal, obligation, UPDATE_RETURN, action)
 

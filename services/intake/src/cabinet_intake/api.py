@@ -25,9 +25,11 @@ from cabinet_common.known_form_types import known_definition
 from cabinet_common.service import DbSession
 from cabinet_intake.evidence import EvidenceStore
 from cabinet_intake.file_checks import (
+    ACCEPTED_MEDIA_TYPES,
     FileProblem,
     FileProblemCode,
     display_name,
+    inline_disposition,
     inspect_file,
     megabytes,
 )
@@ -295,19 +297,24 @@ async def get_obligation(
     )
 
 
+async def _submission(session: DbSession, department_id: str, submission_id: str) -> Submission:
+    submission = await session.scalar(
+        select(Submission).where(
+            Submission.submission_id == submission_id,
+            Submission.department_id == department_id,
+        )
+    )
+    if submission is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission in this department")
+    return submission
+
+
 async def _versions(
     session: DbSession, department_id: str, submission_id: str
 ) -> tuple[Submission, list[VersionOut]]:
     """The submission and each of its versions with what its returns said about it."""
     async with session.begin():
-        submission = await session.scalar(
-            select(Submission).where(
-                Submission.submission_id == submission_id,
-                Submission.department_id == department_id,
-            )
-        )
-        if submission is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission in this department")
+        submission = await _submission(session, department_id, submission_id)
         returns = (
             await session.scalars(
                 select(SubmissionReturn).where(SubmissionReturn.submission_id == submission_id)
@@ -358,3 +365,37 @@ async def get_submission_diff(
             f"(its versions are 1 to {submission.current_version})",
         )
     return diff(submission_id, by_number[from_version], by_number[to_version])
+
+
+@router.get(
+    "/submissions/{submission_id}/receipts/{receipt_id}/file",
+    response_class=Response,
+    responses={
+        200: {"content": {media_type: {} for media_type in ACCEPTED_MEDIA_TYPES}},
+        404: {"description": "No such submission in this department, or no such receipt of it"},
+    },
+)
+async def get_receipt_file(
+    department_id: str, submission_id: str, receipt_id: str, request: Request, session: DbSession
+) -> Response:
+    """A receipt's file as it was sent, to view in the browser: the media type found from
+    its content when it was taken, shown inline under its display name."""
+    async with session.begin():
+        submission = await _submission(session, department_id, submission_id)
+    # A kept receipt is the same file under every version that has it.
+    stored = next(
+        (r for v in submission.versions for r in v.receipts if r.receipt_id == receipt_id), None
+    )
+    if stored is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"Submission {submission_id} has no receipt {receipt_id}"
+        )
+    store: EvidenceStore = request.app.state.evidence
+    return Response(
+        store.read(stored.file_sha256),
+        media_type=stored.media_type,
+        headers={
+            "Content-Disposition": inline_disposition(stored.file_name),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

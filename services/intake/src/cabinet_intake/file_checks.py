@@ -12,6 +12,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote
 
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
@@ -142,3 +143,14 @@ def display_name(client_name: str | None) -> str:
         else:
             name = name[: MAX_DISPLAY_NAME - 1] + "…"
     return name or "receipt"
+
+
+def inline_disposition(name: str) -> str:
+    """Content-Disposition for showing a file inline under its display name. A quoted
+    header value can hold only printable ASCII, and not quotes or backslashes unescaped:
+    those become "_", and a name that changed is also given whole in filename* (RFC 6266)."""
+    plain = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    header = f'inline; filename="{plain}"'
+    if plain != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header

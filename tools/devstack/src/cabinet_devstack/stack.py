@@ -2,8 +2,9 @@
 the project's own files. `make up` / `make down` call this; the integration tests use the
 same code on free ports in a temporary directory.
 
-    cabinet-stack up     # start what is not running, wait until healthy, seed the demo
-    cabinet-stack down   # stop everything; data stays under .stack/
+    cabinet-stack up            # start what is not running, wait until healthy, seed the demo
+    cabinet-stack down          # stop everything; data stays under .stack/
+    cabinet-stack restart web   # one service (or the worker) again, on the code installed now
 """
 
 import argparse
@@ -19,14 +20,18 @@ import httpx
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack import kafka, temporal
-from cabinet_devstack.demo import DEMO_DEPARTMENT, seed_demo
-from cabinet_devstack.keys import local_signing_key
+from cabinet_devstack.demo import DEMO_DEPARTMENT, DEMO_FILERS, seed_demo
+from cabinet_devstack.keys import local_signing_key, local_web_secret
 from cabinet_devstack.processes import ManagedProcess, free_port, is_running, start_detached
 from cabinet_devstack.processes import stop_from_pid_file as stop_pid
+from cabinet_devstack.web_accounts import DEMO_PASSWORD, department_accounts, save_accounts
 from cabinet_workflows import search_attributes
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
-SERVICES = ("intake", "receipts", "cycles")
+# The APIs, then the web pages that call intake's and cycles'.
+API_SERVICES = ("intake", "receipts", "cycles")
+SERVICES = (*API_SERVICES, "web")
+RESTARTABLE = (*SERVICES, "worker")
 # Only the services that sign anything are given the key.
 SIGNING_SERVICES = ("cycles",)
 
@@ -65,6 +70,7 @@ class StackConfig:
                 "intake": _env_port("INTAKE", 8001),
                 "receipts": _env_port("RECEIPTS", 8002),
                 "cycles": _env_port("CYCLES", 8003),
+                "web": _env_port("WEB", 8000),
             },
         )
 
@@ -118,6 +124,13 @@ class StackConfig:
             env["CABINET_PORT"] = str(self.service_ports[service])
         if service in SIGNING_SERVICES:
             env.setdefault("CABINET_SIGNING_KEY", local_signing_key(self.state_dir))
+        if service == "web":
+            env["CABINET_INTAKE_URL"] = self.url("intake")
+            env["CABINET_CYCLES_URL"] = self.url("cycles")
+            env.setdefault("CABINET_SECRET_KEY", local_web_secret(self.state_dir))
+            # The local stack is plain HTTP on loopback, where curl and httpx do not send a
+            # Secure cookie back; deployed behind TLS the default (Secure) stands.
+            env.setdefault("CABINET_COOKIE_SECURE", "false")
         if self.fast_group_join:
             env["CABINET_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
             env["CABINET_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500"
@@ -197,6 +210,13 @@ class Stack:
     def stop_app(self, name: str) -> None:
         stop_pid(self.pid_file(name))
 
+    def restart(self, name: str) -> None:
+        """Stop one service (or the worker) and start it again on the code now installed."""
+        self.stop_app(name)
+        self.start_app(name)
+        if name in SERVICES:
+            self.wait_ready(name)
+
     def wait_ready(self, service: str, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
         url = f"{self.config.url(service)}/readyz"
@@ -221,7 +241,8 @@ def _cli_type(indexed_value_type: object) -> str:
 
 def _print_urls(config: StackConfig) -> None:
     print("\nCabinet is up:")
-    for service in SERVICES:
+    print(f"  Web pages           {config.url('web')}/sign-in")
+    for service in API_SERVICES:
         print(f"  {service:<9} API docs  {config.url(service)}/docs")
     print(f"  Temporal Web UI     {config.temporal_ui_url}")
     print(f"  Kafka bootstrap     {config.kafka_bootstrap}")
@@ -230,10 +251,20 @@ def _print_urls(config: StackConfig) -> None:
     print(f"  Logs and data       {config.state_dir}")
 
 
+def _seed_demo_accounts(config: StackConfig) -> None:
+    accounts = department_accounts(list(DEMO_FILERS))
+    save_accounts(config.process_env("web")["CABINET_DATABASE_URL"], DEMO_DEPARTMENT, accounts)
+    print(f"  Sign in as {', '.join(a.user_id for a in accounts)}")
+    print(f"  (demo password: {DEMO_PASSWORD})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="cabinet-stack", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("command", choices=["up", "down", "restart"])
     parser.add_argument("--no-demo", action="store_true", help="do not seed the demo department")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"for restart: any of {', '.join(RESTARTABLE)}"
+    )
     args = parser.parse_args()
     config = StackConfig.from_env()
     stack = Stack(config)
@@ -241,11 +272,18 @@ def main() -> None:
         stack.down()
         print("Cabinet stopped; data kept in", config.state_dir)
         return
+    if args.command == "restart":
+        if not args.names or not set(args.names) <= set(RESTARTABLE):
+            parser.error(f"restart which? any of {', '.join(RESTARTABLE)}")
+        for name in args.names:
+            stack.restart(name)
+        return
     stack.up()
+    _print_urls(config)
     if not args.no_demo:
         period_key = seed_demo(config.url("cycles"), config.url("intake"))
-        print(f"Demo department {DEMO_DEPARTMENT!r}: {period_key} is open for its filers.")
-    _print_urls(config)
+        print(f"\nDemo department {DEMO_DEPARTMENT!r}: {period_key} is open for its filers.")
+        _seed_demo_accounts(config)
 
 
 if __name__ == "__main__":

@@ -189,8 +189,12 @@ class ObligationWorkflow:
             self._recheck(self._validate_return, action)
             version = self._state.version or 0
             self._checked = None
+            returned = [
+                ReceiptOutcome(receipt_id=r.receipt_id, accepted=False, reasons=r.reasons)
+                for r in action.receipts
+            ]
             await self._return(
-                version, action.reasons, [], action.actor, action.reason, self._submission_id
+                version, action.reasons, returned, action.actor, action.reason, self._submission_id
             )
             await self._publish_changes()
         return self._state
@@ -198,16 +202,31 @@ class ObligationWorkflow:
     @return_submission.validator
     def _validate_return(self, action: ReturnAction) -> None:
         self._require_unsettled()
-        if not self._state.version:
+        version = self._state.version
+        if not version:
             raise ValueError("There is no submission to return")
         known = types_pb2.ReasonCode.keys()
+        reasons = [*action.reasons, *(r for receipt in action.receipts for r in receipt.reasons)]
         unknown = [
             r.code
-            for r in action.reasons
+            for r in reasons
             if r.code == "UNSPECIFIED" or f"REASON_CODE_{r.code}" not in known
         ]
         if unknown:
-            raise ValueError(f"Unknown reason code(s): {', '.join(unknown)}")
+            raise ValueError(f"Unknown reason code(s): {', '.join(dict.fromkeys(unknown))}")
+        if not action.receipts:
+            return
+        receipt_ids = self._checked_receipt_ids(version)
+        if receipt_ids is None:
+            raise ValueError(
+                f"Version {version} has not been checked yet, so its receipts are not known: "
+                "return it with reasons about the whole submission"
+            )
+        if strangers := [r.receipt_id for r in action.receipts if r.receipt_id not in receipt_ids]:
+            raise ValueError(
+                f"Not a receipt of version {version}, the one being returned: "
+                + ", ".join(strangers)
+            )
 
     @workflow.update(name=UPDATE_WAIVE)
     async def waive(self, action: WaiveAction) -> ObligationState:
@@ -468,6 +487,13 @@ class ObligationWorkflow:
     @property
     def _obligation_opened_at(self) -> datetime:
         return self._state.history[0].at
+
+    def _checked_receipt_ids(self, version: int) -> set[str] | None:
+        """The receipts of `version` as its check reported them; None before it is checked."""
+        checked = self._checked or self._last_checked
+        if checked is None or checked.version != version:
+            return None
+        return {r.receipt_id for r in checked.receipts}
 
     def _received_undecided(self) -> bool:
         return self._checked is not None or (self._state.version or 0) > self._decided_version

@@ -1,0 +1,106 @@
+"""The web service: GOV.UK Design System pages for filers, caseworkers and operators."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from asgi_csrf import asgi_csrf
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Scope, Send
+
+from cabinet_common.service import database_runtime, serve
+from cabinet_web.backend import Backend, NotFound
+from cabinet_web.pages import account, caseworker, filer, help_pages, operator
+from cabinet_web.security_headers import SecurityHeaders
+from cabinet_web.sessions import SignInRequired
+from cabinet_web.settings import WebSettings
+from cabinet_web.templating import render
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: WebSettings) -> ASGIApp:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with database_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            app.state.backend = Backend(settings.intake_url, settings.cycles_url)
+            try:
+                yield
+            finally:
+                await app.state.backend.close()
+
+    app = FastAPI(
+        title="Cabinet web", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, error: SignInRequired) -> Response:
+        return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> Response:
+        return render(request, "not_found.html", {"title": "Page not found"}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404:
+            return await not_found(request, NotFound())
+        return render(
+            request, "error.html", {"title": "Sorry, there is a problem", "detail": error.detail},
+            status_code=error.status_code,
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def liveness() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readiness(request: Request, response: Response) -> dict[str, str]:
+        async with request.app.state.runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        if not await request.app.state.backend.ready():
+            response.status_code = 503
+            return {"status": "intake or cycles unavailable"}
+        return {"status": "ready"}
+
+    app.mount("/assets", StaticFiles(directory=STATIC / "govuk", check_dir=False), name="assets")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for pages in (account, filer, caseworker, operator, help_pages):
+        app.include_router(pages.router)
+
+    protected = asgi_csrf(
+        app,
+        signing_secret=settings.secret_key.get_secret_value(),
+        # Sign-in has no session cookie yet, and still needs the check (login CSRF).
+        always_protect={"/sign-in"},
+        cookie_secure=settings.cookie_secure,
+        cookie_samesite="Lax",
+        send_csrf_failed=_csrf_failed,
+    )
+    return SecurityHeaders(protected)
+
+
+CSRF_FAILED_PAGE = (STATIC / "csrf_failed.html").read_bytes()
+
+
+async def _csrf_failed(scope: Scope, send: Send, message_id: int) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"text/html; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": CSRF_FAILED_PAGE})
+
+
+def main() -> None:
+    settings = WebSettings()
+    serve(create_app(settings), settings, "web")

@@ -1,0 +1,26 @@
+"""Form problems shown the GOV.UK way: an error summary at the top linking to each field,
+and the same words as an inline message on the field."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Problems:
+    _items: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, field_id: str, message: str) -> None:
+        if field_id not in dict(self._items):
+            self._items.append((field_id, message))
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def summary(self) -> list[dict[str, str]]:
+        """Items for govukErrorSummary's errorList."""
+        return [{"text": message, "href": f"#{field_id}"} for field_id, message in self._items]
+
+    def message(self, field_id: str) -> dict[str, Any] | None:
+        """Params for a component's errorMessage (None: no error on this field)."""
+        text = dict(self._items).get(field_id)
+        return {"text": text} if text else None

@@ -1,0 +1,44 @@
+"""`cabinet-web-users add`: create or reset a local account (the password is read from
+standard input, never from the command line, where other users could see it)."""
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from cabinet_common.service import database_runtime
+from cabinet_web.accounts import Role, save_user
+from cabinet_web.settings import WebSettings
+
+
+async def _add(args: argparse.Namespace, password: str) -> None:
+    async with database_runtime(WebSettings()) as runtime, runtime.sessions.begin() as session:
+        await save_user(
+            session,
+            args.user_id,
+            password,
+            args.name or args.user_id,
+            Role(args.role),
+            args.department,
+            args.filer,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="cabinet-web-users", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="create an account, or replace its password and role")
+    add.add_argument("user_id")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--department", required=True)
+    add.add_argument("--filer", help="the filer a filer account files for")
+    add.add_argument("--name", help="the name shown on pages (default: the user id)")
+    args = parser.parse_args()
+    password = (
+        getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    )
+    try:
+        asyncio.run(_add(args, password))
+    except ValueError as error:
+        parser.exit(2, f"cabinet-web-users: {error}\n")
+    print(f"saved {args.role} account {args.user_id.strip().lower()} in {args.department}")
