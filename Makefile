@@ -25,6 +25,8 @@ help:
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen
+	cd services/web && npm ci --no-audit --no-fund --loglevel=error
+	$(RUN) cabinet-web-assets services/web/node_modules
 	$(RUN) python -c "from cabinet_devstack.kafka import ensure_jars; from pathlib import Path; ensure_jars(Path('.'))"
 
 kustomize:

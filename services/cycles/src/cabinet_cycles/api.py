@@ -1,11 +1,14 @@
-"""The cycles API: departments, and each obligation's status, history and acknowledgement."""
+"""The cycles API: departments, the periods opened in them, and each obligation's status,
+history and acknowledgement (and how many obligations are in each status)."""
 
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from cabinet_common.obligation_workflow import ObligationStatus
+from cabinet_common.quarter_workflow import QuarterKey
 from cabinet_common.service import DbSession
 from cabinet_cycles.acknowledgements import render_html, render_pdf
 from cabinet_cycles.schemas import (
@@ -13,10 +16,20 @@ from cabinet_cycles.schemas import (
     DepartmentOut,
     HistoryOut,
     ObligationOut,
+    OpenedPeriodOut,
     Slug,
+    StatusCount,
+    StatusCountsOut,
 )
 from cabinet_cycles.settings import CyclesSettings
-from cabinet_cycles.tables import AcknowledgementDocument, Department, Obligation
+from cabinet_cycles.tables import (
+    AcknowledgementDocument,
+    Department,
+    FormTypeVersion,
+    Obligation,
+    OpenedPeriod,
+    QuarterClosure,
+)
 
 router = APIRouter(prefix="/departments/{department_id}")
 SlugPath = Annotated[str, Slug]
@@ -31,11 +44,65 @@ async def put_department(
     return DepartmentOut(department_id=department_id, name=body.name)
 
 
+@router.get("/periods", response_model=list[OpenedPeriodOut], tags=["quarters"])
+async def list_periods(
+    department_id: str, request: Request, session: DbSession
+) -> list[OpenedPeriodOut]:
+    """Every period opened in the department, of every form type: the newest first."""
+    query = (
+        select(OpenedPeriod, FormTypeVersion.definition, QuarterClosure.closed_at)
+        .join(
+            FormTypeVersion,
+            (FormTypeVersion.department_id == OpenedPeriod.department_id)
+            & (FormTypeVersion.form_type_id == OpenedPeriod.form_type_id)
+            & (FormTypeVersion.version == OpenedPeriod.form_type_version),
+            isouter=True,
+        )
+        .join(
+            QuarterClosure,
+            (QuarterClosure.department_id == OpenedPeriod.department_id)
+            & (QuarterClosure.form_type_id == OpenedPeriod.form_type_id)
+            & (QuarterClosure.period_key == OpenedPeriod.period_key),
+            isouter=True,
+        )
+        .where(OpenedPeriod.department_id == department_id)
+        .order_by(
+            OpenedPeriod.start.desc(), OpenedPeriod.form_type_id, OpenedPeriod.period_key.desc()
+        )
+    )
+    settings: CyclesSettings = request.app.state.settings
+    periods = []
+    for opened, definition, closed_at in (await session.execute(query)).all():
+        key = QuarterKey(
+            department_id=department_id,
+            form_type_id=opened.form_type_id,
+            period_key=opened.period_key,
+        )
+        periods.append(
+            OpenedPeriodOut(
+                form_type_id=opened.form_type_id,
+                form_type_name=(definition or {}).get("name") or opened.form_type_id,
+                form_type_version=opened.form_type_version,
+                period_key=opened.period_key,
+                start=opened.start,
+                end=opened.end,
+                due=opened.due,
+                opened_at=opened.opened_at,
+                closes_at=opened.closes_at,
+                closed_at=closed_at,
+                quarter_workflow_id=key.workflow_id,
+                quarter_workflow_url=workflow_url(settings, key.workflow_id),
+            )
+        )
+    return periods
+
+
 @router.get("/obligations", response_model=list[ObligationOut], tags=["obligations"])
 async def list_obligations(
     department_id: str,
     request: Request,
     session: DbSession,
+    form_type_id: str | None = None,
     period_key: str | None = None,
     filer_id: str | None = None,
     obligation_status: Annotated[str | None, Query(alias="status")] = None,
@@ -48,6 +115,8 @@ async def list_obligations(
     query = select(Obligation).where(Obligation.department_id == department_id)
     if after_filer_id:
         query = query.where(Obligation.filer_id > after_filer_id)
+    if form_type_id:
+        query = query.where(Obligation.form_type_id == form_type_id)
     if period_key:
         query = query.where(Obligation.period_key == period_key)
     if filer_id:
@@ -56,6 +125,36 @@ async def list_obligations(
         query = query.where(Obligation.status == obligation_status)
     rows = (await session.scalars(query.order_by(Obligation.filer_id).limit(limit))).all()
     return [_obligation_out(row, request) for row in rows]
+
+
+# Declared before /obligations/{obligation_id}, which would otherwise take this path.
+@router.get("/obligations/status-counts", response_model=StatusCountsOut, tags=["obligations"])
+async def obligation_status_counts(
+    department_id: str,
+    session: DbSession,
+    form_type_id: str | None = None,
+    period_key: str | None = None,
+) -> StatusCountsOut:
+    """How many obligations are in each status (of one form type and period, if asked),
+    counted by the database: every known status in lifecycle order, 0 where there are none."""
+    query = (
+        select(Obligation.status, func.count())
+        .where(Obligation.department_id == department_id)
+        .group_by(Obligation.status)
+    )
+    if form_type_id:
+        query = query.where(Obligation.form_type_id == form_type_id)
+    if period_key:
+        query = query.where(Obligation.period_key == period_key)
+    counted: dict[str, int] = {row[0]: row[1] for row in (await session.execute(query)).all()}
+    known = [s.value for s in ObligationStatus]
+    others = sorted(s for s in counted if s not in known)
+    return StatusCountsOut(
+        form_type_id=form_type_id or None,
+        period_key=period_key or None,
+        total=sum(counted.values()),
+        counts=[StatusCount(status=s, count=counted.get(s, 0)) for s in known + others],
+    )
 
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["obligations"])
@@ -126,6 +225,14 @@ async def _obligation(session: DbSession, department_id: str, obligation_id: str
     return obligation
 
 
+def workflow_url(settings: CyclesSettings, workflow_id: str) -> str:
+    """Where an operator opens the workflow in the Temporal Web UI."""
+    return (
+        f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
+        f"/workflows/{quote(workflow_id, safe='')}"
+    )
+
+
 def _obligation_out(obligation: Obligation, request: Request) -> ObligationOut:
     settings: CyclesSettings = request.app.state.settings
     base = f"/departments/{obligation.department_id}/obligations/{obligation.obligation_id}"
@@ -141,8 +248,7 @@ def _obligation_out(obligation: Obligation, request: Request) -> ObligationOut:
         status=obligation.status,
         submission_id=obligation.submission_id,
         workflow_id=obligation.workflow_id,
-        workflow_url=f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-        f"/workflows/{quote(obligation.workflow_id, safe='')}",
+        workflow_url=workflow_url(settings, obligation.workflow_id),
         acknowledgement_url=f"{base}/acknowledgement" if obligation.status == "accepted" else None,
         history=[
             HistoryOut(at=h.at, status=h.status, actor=h.actor, detail=h.detail)

@@ -80,3 +80,34 @@ class ObligationOut(BaseModel):
     workflow_url: str
     acknowledgement_url: str | None
     history: list[HistoryOut]
+
+
+class OpenedPeriodOut(BaseModel):
+    """A period opened in the department, with a link to its quarter workflow."""
+
+    form_type_id: str
+    form_type_name: str = Field(description="As the form type version it was opened with names it")
+    form_type_version: int
+    period_key: str
+    start: date
+    end: date
+    due: date
+    opened_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None = Field(description="When the quarter closed; null while open")
+    quarter_workflow_id: str
+    quarter_workflow_url: str
+
+
+class StatusCount(BaseModel):
+    status: str
+    count: int
+
+
+class StatusCountsOut(BaseModel):
+    form_type_id: str | None
+    period_key: str | None
+    total: int
+    counts: list[StatusCount] = Field(
+        description="Every known status in lifecycle order (0 where none), then any other"
+    )
