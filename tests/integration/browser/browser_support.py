@@ -1,0 +1,163 @@
+"""Driving Cabinet's web pages in Debian's Chromium (never a downloaded browser) and
+checking each page as it is shown: axe-core at WCAG 2.2 AA, no Content-Security-Policy
+violation, no request to another host, no broken asset, and a screenshot kept as a test
+artefact."""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parents[3] / "services/web/node_modules/axe-core/axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+ARTEFACTS = Path("test-artifacts") / "browser"
+
+
+@dataclass
+class PageCheck:
+    name: str
+    javascript: bool
+    url: str
+    title: str
+    violations: list[dict[str, Any]]
+    rules_passed: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "page": self.name,
+            "javascript": "on" if self.javascript else "off",
+            "url": self.url,
+            "title": self.title,
+            "axe_rules_passed": self.rules_passed,
+            "axe_violations": [
+                {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])}
+                for v in self.violations
+            ],
+        }
+
+
+@dataclass
+class Report:
+    """Every page that passed its check in the run, with axe's result, written to
+    test-artifacts/browser/axe-results.json (a failed check fails its test instead)."""
+
+    checks: list[PageCheck] = field(default_factory=list)
+
+    def write(self) -> None:
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTEFACTS / "axe-results.json").write_text(
+            json.dumps([c.as_json() for c in self.checks], indent=2) + "\n"
+        )
+
+
+class Visitor:
+    """One person's browser (a context of its own, JavaScript on or off) on Cabinet's web
+    origin, recording what every page they see asks of the network and the console."""
+
+    def __init__(
+        self, context: BrowserContext, page: Page, base_url: str, javascript: bool, report: Report
+    ) -> None:
+        self.context = context
+        self.page = page
+        self.base_url = base_url
+        self.javascript = javascript
+        self._report = report
+        self._origin = urlsplit(base_url).netloc
+        self.requests: list[str] = []
+        self.console: list[str] = []
+        self.failed_assets: list[str] = []
+        page.on("request", self._on_request)
+        page.on("console", self._on_console)
+        page.on("response", self._on_response)
+
+    @classmethod
+    async def open(
+        cls, browser: Browser, base_url: str, javascript: bool, report: Report
+    ) -> "Visitor":
+        context = await browser.new_context(
+            base_url=base_url,
+            java_script_enabled=javascript,
+            viewport={"width": 1024, "height": 800},
+        )
+        context.set_default_timeout(15_000)
+        return cls(context, await context.new_page(), base_url, javascript, report)
+
+    def _on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console.append(message.text)
+
+    def _on_response(self, response: Response) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            self.failed_assets.append(f"{response.status} {response.url}")
+
+    async def close(self) -> None:
+        await self.context.close()
+
+    async def goto(self, path: str) -> Response:
+        response = await self.page.goto(path)
+        assert response is not None
+        return response
+
+    async def sign_in(self, user_id: str, password: str) -> None:
+        await self.goto("/sign-in")
+        await self.page.get_by_label("User ID").fill(user_id)
+        await self.page.get_by_label("Password", exact=True).fill(password)
+        await self.page.get_by_role("button", name="Sign in").click()
+
+    async def check(self, name: str) -> PageCheck:
+        """Check the page now shown; fail on anything wrong with it."""
+        page = self.page
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        mode = "js-on" if self.javascript else "js-off"
+        ARTEFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=ARTEFACTS / "screenshots" / f"{slug}-{mode}.png", full_page=True)
+        axe = await self._axe()
+        violations = axe["violations"]
+        check = PageCheck(
+            name, self.javascript, page.url, await page.title(), violations, len(axe["passes"])
+        )
+        elsewhere = [u for u in self.requests if urlsplit(u).netloc not in ("", self._origin)]
+        csp = [m for m in self.console if "Content Security Policy" in m]
+        assert not elsewhere, f"{name}: requests to another host: {elsewhere}"
+        assert not csp, f"{name}: CSP violations: {csp}"
+        assert not self.failed_assets, f"{name}: assets that failed: {self.failed_assets}"
+        assert not violations, f"{name} ({mode}): axe violations: " + json.dumps(
+            check.as_json()["axe_violations"]
+        )
+        self._report.checks.append(check)
+        return check
+
+    async def _axe(self) -> dict[str, Any]:
+        """axe-core on the page as shown. With JavaScript off the page cannot run axe, so
+        the page's own HTML, its scripts taken out, is loaded at the same address in a
+        JavaScript-on page of the same browser (same CSS, same DOM as with JavaScript off)."""
+        if self.javascript:
+            return await _run_axe(self.page)
+        html = re.sub(r"<script\b.*?</script>", "", await self.page.content(), flags=re.S)
+        browser = self.context.browser
+        assert browser is not None
+        context = await browser.new_context(base_url=self.base_url, java_script_enabled=True)
+        try:
+            page = await context.new_page()
+            url = self.page.url
+            await page.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
+            await page.goto(url)
+            return await _run_axe(page)
+        finally:
+            await context.close()
+
+
+async def _run_axe(page: Page) -> dict[str, Any]:
+    await page.evaluate(AXE.read_text())
+    result: dict[str, Any] = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
+    )
+    return result
