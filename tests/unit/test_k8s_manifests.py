@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -25,6 +26,7 @@ from pydantic_settings import BaseSettings
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_intake.settings import IntakeSettings
 from cabinet_receipts.settings import ReceiptsSettings
+from cabinet_web.settings import WebSettings
 from cabinet_workflows.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +46,9 @@ class Deployable:
     package_dir: str
     settings: type[BaseSettings]
     http: bool
+    # Settings its class inherits that the process never reads (web has no Kafka side):
+    # not required, and not to be set either.
+    unused: frozenset[str] = frozenset()
 
     @property
     def deployment(self) -> str:
@@ -54,12 +59,32 @@ class Deployable:
         with (ROOT / self.package_dir / "pyproject.toml").open("rb") as file:
             return tomllib.load(file)
 
+    @property
+    def env(self) -> dict[str, FieldInfo]:
+        """The CABINET_* variables the process reads."""
+        settings = env_names(self.settings)
+        assert self.unused <= set(settings), self.unused - set(settings)
+        return {var: info for var, info in settings.items() if var not in self.unused}
+
 
 DEPLOYABLES = (
     Deployable("intake", "services/intake", IntakeSettings, http=True),
     Deployable("receipts", "services/receipts", ReceiptsSettings, http=True),
     Deployable("cycles", "services/cycles", CyclesSettings, http=True),
     Deployable("worker", "workflows", WorkerSettings, http=False),
+    Deployable(
+        "web",
+        "services/web",
+        WebSettings,
+        http=True,
+        unused=frozenset(
+            {
+                "CABINET_KAFKA_BOOTSTRAP_SERVERS",
+                "CABINET_KAFKA_SESSION_TIMEOUT_MS",
+                "CABINET_KAFKA_HEARTBEAT_INTERVAL_MS",
+            }
+        ),
+    ),
 )
 BY_DEPLOYMENT = {deployable.deployment: deployable for deployable in DEPLOYABLES}
 
@@ -284,7 +309,7 @@ def test_every_setting_a_process_needs_is_set(overlay: str) -> None:
     for name, deployment in of_kind(objects, "Deployment").items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         env = resolve_env(container, objects)
-        settings = env_names(BY_DEPLOYMENT[name].settings)
+        settings = BY_DEPLOYMENT[name].env
         unknown = {var for var in env if var.startswith("CABINET_")} - set(settings)
         assert not unknown, f"{name} sets {unknown}, which its settings do not read"
         missing = {var for var, info in settings.items() if must_be_set(var, info)} - set(env)
@@ -302,7 +327,7 @@ def test_every_setting_a_process_needs_is_set(overlay: str) -> None:
 def test_secrets_arrive_only_by_reference(overlay: str) -> None:
     objects = render(f"overlays/{overlay}")
     for name, deployment in of_kind(objects, "Deployment").items():
-        settings = env_names(BY_DEPLOYMENT[name].settings)
+        settings = BY_DEPLOYMENT[name].env
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         for var, value in resolve_env(container, objects).items():
             if var in settings and is_secret_setting(var, settings[var]):
@@ -321,7 +346,7 @@ def test_every_path_a_process_writes_is_a_writable_volume(overlay: str) -> None:
         pod = deployment["spec"]["template"]["spec"]
         volumes = {volume["name"]: volume for volume in pod["volumes"]}
         (container,) = pod["containers"]
-        settings = env_names(BY_DEPLOYMENT[name].settings)
+        settings = BY_DEPLOYMENT[name].env
         env = resolve_env(container, objects)
         for var, info in settings.items():
             if not is_path_setting(info):
@@ -381,6 +406,57 @@ def test_the_overlays_patch_one_base() -> None:
             for doc in yaml.safe_load_all(path.read_text()):
                 kind = (doc or {}).get("kind")
                 assert kind not in {"Deployment", "Service", "ServiceAccount"}, path
+
+
+@pytest.mark.parametrize("deployable", [d for d in DEPLOYABLES if d.unused], ids=lambda d: d.name)
+def test_settings_marked_unused_are_not_read_by_the_package(deployable: Deployable) -> None:
+    prefix = deployable.settings.model_config.get("env_prefix", "")
+    sources = "\n".join(
+        path.read_text() for path in (ROOT / deployable.package_dir / "src").rglob("*.py")
+    )
+    for var in deployable.unused:
+        field = var.removeprefix(prefix.upper()).lower()
+        assert field not in sources, f"{deployable.name} reads {var}: it is not unused"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_web_reaches_intake_and_cycles_through_their_services(overlay: str) -> None:
+    objects = render(f"overlays/{overlay}")
+    services = of_kind(objects, "Service")
+    web = of_kind(objects, "Deployment")["cabinet-web"]["spec"]["template"]["spec"]
+    env = resolve_env(web["containers"][0], objects)
+    for var, service in (
+        ("CABINET_INTAKE_URL", "cabinet-intake"),
+        ("CABINET_CYCLES_URL", "cabinet-cycles"),
+    ):
+        url = urlsplit(env[var].value or "")
+        assert (url.scheme, url.hostname) == ("http", service), f"{var}={env[var].value}"
+        ports = [port["port"] for port in services[service]["spec"]["ports"]]
+        assert (url.port or 80) in ports, f"{var}={env[var].value}: {service} listens on {ports}"
+    # Secure cookies everywhere but on a laptop, where the pages are reached over plain HTTP.
+    secure = env.get("CABINET_COOKIE_SECURE")
+    if overlay != "local":
+        assert secure is None or secure.value == "true", f"{overlay}: cookies must be Secure"
+
+
+def test_web_image_builds_govuk_frontend_into_the_wheel() -> None:
+    text = (DEPLOY / "images" / "web.Containerfile").read_text()
+    code = re.sub(r"#.*", "", text)
+    stages = re.split(r"^FROM ", code, flags=re.MULTILINE)[1:]
+    assets = [stage for stage in stages if "npm " in stage]
+    assert len(assets) == 1 and assets[0].startswith("${NODE_IMAGE} AS "), "one node stage"
+    assert "npm ci --omit=dev" in assets[0], "the locked runtime packages only"
+    assert re.search(r"^ARG NODE_IMAGE=\S*node:\d+[.\w-]*$", text, re.MULTILINE)
+    for name in ("package.json", "package-lock.json", ".npmrc"):
+        assert f"services/web/{name}" in assets[0], name
+    build = stages[-2]
+    copied = build.index("COPY --from=assets ")
+    copies_govuk = build.index("cabinet_web.assets import main")
+    builds_wheel = build.index("uv build --package cabinet-web ")
+    assert copied < copies_govuk < builds_wheel, "assets must be in place before the wheel"
+    with (ROOT / "services/web/pyproject.toml").open("rb") as file:
+        wheel = tomllib.load(file)["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert "src/cabinet_web/static/govuk" in wheel["artifacts"]
 
 
 @pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.name)
