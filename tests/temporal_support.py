@@ -233,9 +233,14 @@ def flagged(version: int) -> ReceiptsCheckedSignal:
     return result
 
 
-async def received(handle: ObligationHandle, version: int) -> None:
+async def received(
+    handle: ObligationHandle, version: int, channel: str = "online", keyed_by: str | None = None
+) -> None:
     await handle.signal(
-        SIGNAL_SUBMISSION_RECEIVED, SubmissionReceived(submission_id=SUBMISSION_ID, version=version)
+        SIGNAL_SUBMISSION_RECEIVED,
+        SubmissionReceived(
+            submission_id=SUBMISSION_ID, version=version, channel=channel, keyed_by=keyed_by
+        ),
     )
 
 

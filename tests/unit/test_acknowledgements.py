@@ -2,12 +2,14 @@
 document that fails verification when any byte changes; HTML and PDF renderings that are
 the same bytes every time; and the cabinet-ack CLI."""
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
@@ -32,7 +34,9 @@ SIGNER = Signer.from_config(generate_seed())
 OTHER_SIGNER = Signer.from_config(generate_seed())
 
 
-def issued(version: int = 1) -> obligations_pb2.AcknowledgementIssued:
+def issued(
+    version: int = 1, channel: str = "", keyed_by: str = ""
+) -> obligations_pb2.AcknowledgementIssued:
     event = obligations_pb2.AcknowledgementIssued(
         obligation=types_pb2.ObligationRef(
             obligation_id="obligation-1",
@@ -45,12 +49,22 @@ def issued(version: int = 1) -> obligations_pb2.AcknowledgementIssued:
         version=version,
         reference=acknowledgement_reference("obligation-1", "submission-1", version),
         submission_sha256="ab" * 32,
+        channel=channel,
+        keyed_by=keyed_by,
     )
     event.processed_at.FromJsonString("2026-03-29T01:30:00.250Z")
     return event
 
 
 DOCUMENT = acknowledgement_document(issued(), SIGNER)
+
+
+PAPER_DOCUMENT = acknowledgement_document(issued(channel="paper", keyed_by="caseworker-1"), SIGNER)
+PAPER_LINE = "Received on paper, keyed by caseworker-1"
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_luhn_check_digit_known_values() -> None:
@@ -171,3 +185,54 @@ def test_cli_says_genuine_or_not(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "NOT GENUINE: altered: the signature does not match" in capsys.readouterr().out
 
     assert cabinet_ack(["verify", str(good), "--public-key", "not-a-key"]) == 2
+
+
+def test_an_online_document_is_what_it_was_before_paper_returns() -> None:
+    # The fields an acknowledgement had before channels: documents issued then, and
+    # online ones issued now, are the same shape (and the older ones still verify).
+    assert set(json.loads(DOCUMENT)) == {
+        "document",
+        "obligation",
+        "processed_at",
+        "reference",
+        "signature",
+        "submission_id",
+        "submission_sha256",
+        "version",
+    }
+    assert acknowledgement_document(issued(channel="online"), SIGNER) == DOCUMENT
+    assert "paper" not in render_html(DOCUMENT).decode()
+    assert "paper" not in pdf_text(render_pdf(DOCUMENT))
+
+
+def test_a_paper_return_is_signed_as_paper_with_who_keyed_it() -> None:
+    document = json.loads(PAPER_DOCUMENT)
+    assert (document["channel"], document["keyed_by"]) == ("paper", "caseworker-1")
+    assert verify_document(PAPER_DOCUMENT, SIGNER.public_key).genuine
+    # Who keyed it in, and that it came on paper, are signed like everything else.
+    for altered in (
+        PAPER_DOCUMENT.replace(b"caseworker-1", b"caseworker-2"),
+        PAPER_DOCUMENT.replace(b'"channel":"paper","document"', b'"channel":"paper!","document"'),
+    ):
+        assert altered != PAPER_DOCUMENT
+        assert not verify_document(altered, SIGNER.public_key).genuine
+    stripped = {k: v for k, v in document.items() if k not in ("channel", "keyed_by")}
+    assert not verify_document(
+        json.dumps(stripped, sort_keys=True, separators=(",", ":")).encode(), SIGNER.public_key
+    ).genuine
+
+
+def test_the_html_and_pdf_of_a_paper_return_say_it_was_keyed_in_and_by_whom() -> None:
+    page = render_html(PAPER_DOCUMENT).decode()
+    assert f"<dd>{PAPER_LINE}</dd>" in page
+    pdf = render_pdf(PAPER_DOCUMENT)
+    assert PAPER_LINE in pdf_text(pdf)
+    assert render_pdf(PAPER_DOCUMENT) == pdf
+    assert verify_document(signed_json_of(pdf), SIGNER.public_key).genuine
+
+
+def test_who_keyed_a_paper_return_is_escaped_in_html() -> None:
+    event = issued(channel="paper", keyed_by="<b>caseworker</b>")
+    page = render_html(acknowledgement_document(event, SIGNER)).decode()
+    assert "<b>caseworker" not in page
+    assert "Received on paper, keyed by &lt;b&gt;caseworker&lt;/b&gt;" in page

@@ -10,10 +10,15 @@ from typing import Any, cast
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import from_kafka
-from cabinet_common.obligation_workflow import ReasonModel
+from cabinet_common.obligation_workflow import Acknowledgement, ReasonModel
 from cabinet_workflows.obligation.activities import ObligationActivities
-from cabinet_workflows.obligation.models import ReminderNotice, ReturnNotice
+from cabinet_workflows.obligation.models import (
+    AcknowledgementNotice,
+    ReminderNotice,
+    ReturnNotice,
+)
 from tests.temporal_support import obligation_input
 
 AT = datetime(2027, 4, 1, 9, tzinfo=UTC)
@@ -30,6 +35,12 @@ class FakeProducer:
 
     def event_ids(self) -> list[str]:
         return [from_kafka(key, value, headers).id for _, value, key, headers in self.sent]
+
+    def acknowledgements(self) -> list[events_pb2.AcknowledgementIssued]:
+        return [
+            from_kafka(key, value, headers).payload_as(events_pb2.AcknowledgementIssued)
+            for _, value, key, headers in self.sent
+        ]
 
 
 class FakeMail:
@@ -117,3 +128,29 @@ async def test_a_reason_code_unknown_to_the_contract_cannot_be_published(
     with pytest.raises(ValueError, match="MISSING_RECEIPT"):
         await activities.publish_return(return_notice("MISSING_RECEIPT"))
     assert producer.sent == []
+
+
+def acknowledgement_notice(**how: Any) -> AcknowledgementNotice:
+    return AcknowledgementNotice(
+        obligation=obligation_input(date(2027, 4, 7)),
+        acknowledgement=Acknowledgement(
+            reference="123456789015",
+            submission_id="submission-1",
+            version=1,
+            submission_sha256="ab" * 32,
+            processed_at=AT,
+            **how,
+        ),
+    )
+
+
+async def test_the_acknowledgement_says_a_paper_return_was_keyed_in_and_by_whom(
+    activities: ObligationActivities, producer: FakeProducer
+) -> None:
+    await activities.publish_acknowledgement(
+        acknowledgement_notice(channel="paper", keyed_by="caseworker-1")
+    )
+    await activities.publish_acknowledgement(acknowledgement_notice())
+    paper, online = producer.acknowledgements()
+    assert (paper.channel, paper.keyed_by) == ("paper", "caseworker-1")
+    assert (online.channel, online.keyed_by) == ("online", "")

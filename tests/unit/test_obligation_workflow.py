@@ -154,6 +154,7 @@ async def test_accepted_submission_is_acknowledged_once_and_closes_accepted_on_t
     await received(handle, 1)
     submitted = await eventually(handle, lambda s: s.status == SUBMITTED, activities)
     assert (submitted.submission_id, submitted.version) == (SUBMISSION_ID, 1)
+    assert submitted.history[-1].detail == "Version 1 received"
     assert await status_search_attribute(handle) == "submitted"
 
     await check_result(handle, checked(1))
@@ -168,6 +169,7 @@ async def test_accepted_submission_is_acknowledged_once_and_closes_accepted_on_t
         1,
         f"{1:064x}",
     )
+    assert (ack.channel, ack.keyed_by) == ("online", None)
     assert statuses(accepted) == [OPEN, SUBMITTED, CHECKING, ACCEPTED]
     assert accepted.history[-1].actor == SYSTEM_ACTOR
     assert ack.reference in accepted.history[-1].detail
@@ -186,6 +188,63 @@ async def test_accepted_submission_is_acknowledged_once_and_closes_accepted_on_t
     assert statuses(final) == [OPEN, SUBMITTED, CHECKING, ACCEPTED]
     assert_published_whole_history(activities, final)
     assert activities.reminders == []
+
+
+async def test_a_paper_return_says_so_in_its_history_and_its_acknowledgement(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    await received(handle, 1, channel="paper", keyed_by=CASEWORKER)
+    submitted = await eventually(handle, lambda s: s.status == SUBMITTED, activities)
+    detail = f"Version 1 received on paper, keyed by {CASEWORKER}"
+    assert submitted.history[-1].detail == detail
+    assert activities.status_changes[-1].reason == detail  # and so in the audit trail
+
+    await check_result(handle, checked(1))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+    ack = accepted.acknowledgement
+    assert ack is not None
+    assert (ack.channel, ack.keyed_by) == ("paper", CASEWORKER)
+    assert [n.acknowledgement for n in activities.acknowledgements] == [ack]
+    await close(handle)
+
+
+async def test_the_acknowledgement_says_how_the_accepted_version_arrived(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    # Version 1 on paper is returned; version 2, sent online, is the one acknowledged.
+    await received(handle, 1, channel="paper", keyed_by=CASEWORKER)
+    await check_result(handle, checked(1, "r2"))
+    await eventually(handle, lambda s: s.status == RETURNED, activities)
+    await received(handle, 2)
+    await check_result(handle, checked(2))
+    accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+
+    assert [e.detail for e in accepted.history if e.status == SUBMITTED] == [
+        f"Version 1 received on paper, keyed by {CASEWORKER}",
+        "Version 2 received",
+    ]
+    assert accepted.acknowledgement is not None
+    assert (accepted.acknowledgement.version, accepted.acknowledgement.channel) == (2, "online")
+    assert accepted.acknowledgement.keyed_by is None
+    await close(handle)
+
+
+async def test_a_paper_version_checked_before_it_is_heard_of_is_still_acknowledged_as_paper(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    # The check result can overtake FormSubmitted (they reach the workflow by different
+    # topics). A caseworker holds it (a flag), so it is decided after both arrive.
+    await check_result(handle, flagged(1))
+    await eventually(handle, lambda s: s.status == CHECKING, activities)
+    await received(handle, 1, channel="paper", keyed_by=CASEWORKER)
+    accepted = await update(handle, UPDATE_ACCEPT, accept_action())
+
+    assert accepted.acknowledgement is not None
+    assert (accepted.acknowledgement.channel, accepted.acknowledgement.keyed_by) == (
+        "paper",
+        CASEWORKER,
+    )
+    await close(handle)
 
 
 def test_acknowledgement_reference_is_twelve_digits_and_deterministic() -> None:

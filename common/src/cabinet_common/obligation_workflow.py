@@ -89,9 +89,24 @@ class ObligationInput(BaseModel):
     contact_email: str = ""
 
 
+# How a version arrived: sent by the filer, or keyed in by a caseworker from paper.
+CHANNEL_ONLINE = "online"
+CHANNEL_PAPER = "paper"
+
+
+def received_how(channel: str, keyed_by: str | None) -> str:
+    """How a history entry or a document says a version arrived: "" when online."""
+    if channel != CHANNEL_PAPER:
+        return ""
+    return f"on paper, keyed by {keyed_by}" if keyed_by else "on paper"
+
+
 class SubmissionReceived(BaseModel):
     submission_id: str
     version: int
+    # Defaulted: signals recorded before channels existed replay as online.
+    channel: str = CHANNEL_ONLINE
+    keyed_by: str | None = None
 
 
 class ReasonModel(BaseModel):
@@ -184,6 +199,9 @@ class Acknowledgement(BaseModel):
     version: int
     submission_sha256: str
     processed_at: datetime
+    # How the accepted version arrived (defaulted for histories recorded before channels).
+    channel: str = CHANNEL_ONLINE
+    keyed_by: str | None = None
 
 
 class HistoryEntry(BaseModel):

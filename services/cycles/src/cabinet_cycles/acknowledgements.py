@@ -9,6 +9,10 @@ every receipt file, as intake computes it), the processing time, and a `signatur
      "reference": "123456789015", "signature": {"algorithm": "Ed25519", "key_id": "...",
      "value": "<base64>"}, "submission_id": "...", "submission_sha256": "...", "version": 1}
 
+A return keyed in by a caseworker from paper also holds `"channel": "paper"` and
+`"keyed_by"` (the caseworker); an online one holds neither, so its document is exactly
+what it was before paper returns existed and documents issued then still verify.
+
 The signature is Ed25519 over the canonical JSON of every other field. It is made once,
 when the document is first stored, and the stored bytes are returned on every fetch. A
 document is genuine when its bytes are exactly the canonical form of what they contain
@@ -30,13 +34,16 @@ from google.protobuf.json_format import MessageToDict
 from pypdf import PdfReader
 
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
+from cabinet_common.obligation_workflow import CHANNEL_PAPER, received_how
 from cabinet_common.references import is_valid_reference
 from cabinet_common.signing import ALGORITHM, Signer, key_id, verify
 
 DOCUMENT_TYPE = "cabinet.acknowledgement.v1"
 _FIELDS = frozenset(
     {
+        "channel",
         "document",
+        "keyed_by",
         "obligation",
         "processed_at",
         "reference",
@@ -54,6 +61,12 @@ def canonical(value: object) -> bytes:
 
 def acknowledgement_body(issued: obligations_pb2.AcknowledgementIssued) -> dict[str, Any]:
     processed_at = issued.processed_at.ToDatetime(tzinfo=UTC)
+    # Only a paper return says how it arrived (see the module's docstring).
+    paper = (
+        {"channel": CHANNEL_PAPER, "keyed_by": issued.keyed_by}
+        if issued.channel == CHANNEL_PAPER
+        else {}
+    )
     return {
         "document": DOCUMENT_TYPE,
         "reference": issued.reference,
@@ -62,6 +75,7 @@ def acknowledgement_body(issued: obligations_pb2.AcknowledgementIssued) -> dict[
         "version": issued.version,
         "submission_sha256": issued.submission_sha256,
         "processed_at": processed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        **paper,
     }
 
 
@@ -132,9 +146,11 @@ def verify_document(data: bytes, public_key: Ed25519PublicKey) -> Verification:
 def _rows(document: dict[str, Any]) -> list[tuple[str, str]]:
     obligation = document.get("obligation", {})
     signature = document.get("signature") or {}
+    how = received_how(str(document.get("channel", "")), document.get("keyed_by"))
     return [
         ("Reference", document["reference"]),
         ("Processed at (UTC)", document["processed_at"]),
+        *([("Channel", f"Received {how}")] if how else []),
         ("Department", obligation.get("department_id", "")),
         ("Form", obligation.get("form_type_id", "")),
         ("Filer", obligation.get("filer_id", "")),

@@ -19,6 +19,7 @@ from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.events import Event, Topic
 from cabinet_common.messaging.consumer import Handler, PermanentError
 from cabinet_common.obligation_workflow import (
+    CHANNEL_ONLINE,
     SIGNAL_RECEIPTS_CHECKED,
     SIGNAL_SUBMISSION_RECEIVED,
     ReceiptOutcome,
@@ -67,7 +68,11 @@ class CyclesEventHandlers:
         submitted = event.payload_as(submissions_pb2.FormSubmitted)
         obligation = await _obligation(session, submitted.obligation.obligation_id)
         signal = SubmissionReceived(
-            submission_id=submitted.submission_id, version=submitted.version
+            submission_id=submitted.submission_id,
+            version=submitted.version,
+            # Empty from producers older than the paper channel: those were all online.
+            channel=submitted.channel or CHANNEL_ONLINE,
+            keyed_by=submitted.keyed_by or None,
         )
         await self._signal(obligation, SIGNAL_SUBMISSION_RECEIVED, signal)
         obligation.submission_id = submitted.submission_id

@@ -198,7 +198,8 @@ async def submit(
         str,
         Form(
             description="JSON: answers, declared_total_pence, receipts (the lines of the files "
-            "sent), and for a resubmission keep_receipt_ids and drop_receipt_ids"
+            "sent), for a resubmission keep_receipt_ids and drop_receipt_ids, and for a "
+            'return keyed in from paper channel ("paper") and keyed_by (the caseworker)'
         ),
     ],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,

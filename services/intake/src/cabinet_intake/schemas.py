@@ -1,8 +1,12 @@
 """The intake API's request and response bodies."""
 
 import datetime as dt
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# How a return arrived: sent by the filer, or keyed in by a caseworker from paper.
+Channel = Literal["online", "paper"]
 
 
 class ReceiptLineIn(BaseModel):
@@ -22,7 +26,11 @@ class SubmissionIn(BaseModel):
     with `keep_receipt_ids` (or `drop_receipt_ids`) the new version is the kept receipts
     plus the lines and files sent, and every receipt of the latest version that was not
     returned must be named in one list or the other. Without either list, the receipts
-    sent are the whole new set, as for a first submission."""
+    sent are the whole new set, as for a first submission.
+
+    A return that arrived on paper is keyed in by a caseworker on the filer's behalf, with
+    scans of its receipts as the files: `channel` is "paper" and `keyed_by` names the
+    caseworker. An online submission names no one in `keyed_by`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -39,6 +47,31 @@ class SubmissionIn(BaseModel):
         description="Receipts of the latest version that were not returned and are left out "
         "of this one on purpose.",
     )
+    channel: Channel = Field(
+        default="online",
+        description='"online" when the filer sends it; "paper" when a caseworker keys in a '
+        "return that arrived on paper (its receipt files are the scans).",
+    )
+    keyed_by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description='The caseworker who keyed in a paper return: required when channel is "paper", '
+        'refused when it is "online".',
+    )
+
+    @model_validator(mode="after")
+    def _keyed_by_only_on_paper(self) -> Self:
+        if self.channel == "paper" and self.keyed_by is None:
+            raise ValueError(
+                'keyed_by is required when channel is "paper": name the caseworker who keyed '
+                "in the paper return"
+            )
+        if self.channel == "online" and self.keyed_by is not None:
+            raise ValueError(
+                'keyed_by is only for a paper return: leave it out when channel is "online"'
+            )
+        return self
 
     @property
     def targeted(self) -> bool:
@@ -86,6 +119,9 @@ class VersionOut(BaseModel):
     answers: dict[str, str]
     declared_total_pence: int
     receipts: list[ReceiptOut]
+    # "paper" when a caseworker keyed it in from a paper return (keyed_by names them).
+    channel: Channel = "online"
+    keyed_by: str | None = None
     # Whether this version was returned; when last; the reasons about the whole version
     # (totals, the form's rules, a caseworker's). Each receipt says if it was returned.
     returned: bool = False

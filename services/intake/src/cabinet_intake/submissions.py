@@ -87,18 +87,24 @@ def submission_sha256(body: SubmissionIn, files: list[UploadedFile]) -> str:
 
 def request_sha256(body: SubmissionIn, files: list[UploadedFile]) -> str:
     """SHA-256 of what the request asked for: its content and the receipts it keeps and
-    drops (in any order). The same Idempotency-Key with a different request is a 409."""
-    return _sha256(
-        {
-            "content": submission_sha256(body, files),
-            "keep_receipt_ids": (
-                None if body.keep_receipt_ids is None else sorted(body.keep_receipt_ids)
-            ),
-            "drop_receipt_ids": (
-                None if body.drop_receipt_ids is None else sorted(body.drop_receipt_ids)
-            ),
-        }
-    )
+    drops (in any order), and for a paper return the channel and who keyed it in. The
+    same Idempotency-Key with a different request is a 409: a replay that says paper where
+    the first said online (or names another caseworker) is a different submission.
+
+    An online request hashes as it did before channels existed, so a client's retry of a
+    request taken by an earlier release is still recognised as a replay."""
+    request: dict[str, object] = {
+        "content": submission_sha256(body, files),
+        "keep_receipt_ids": (
+            None if body.keep_receipt_ids is None else sorted(body.keep_receipt_ids)
+        ),
+        "drop_receipt_ids": (
+            None if body.drop_receipt_ids is None else sorted(body.drop_receipt_ids)
+        ),
+    }
+    if body.channel != "online":
+        request |= {"channel": body.channel, "keyed_by": body.keyed_by}
+    return _sha256(request)
 
 
 async def _kept(
@@ -177,6 +183,8 @@ async def take_submission(
         answers=body.answers,
         declared_total_pence=body.declared_total_pence,
         submitted_at=datetime.now(UTC),
+        channel=body.channel,
+        keyed_by=body.keyed_by,
         receipts=[_carried_over(receipt, position) for position, receipt in enumerate(kept)]
         + [
             StoredReceipt(
@@ -260,5 +268,7 @@ def _form_submitted(obligation: KnownObligation, version: SubmissionVersion) -> 
         submission_sha256=version.submission_sha256,
         submitted_at=timestamp(version.submitted_at),
         form_type_version=obligation.form_type_version,
+        channel=version.channel,
+        keyed_by=version.keyed_by or "",
     )
     return Event(payload=payload, key=obligation.obligation_id, source=SOURCE)

@@ -47,6 +47,8 @@ def version_out(version: SubmissionVersion, returns: Iterable[SubmissionReturn])
         answers=version.answers,
         declared_total_pence=version.declared_total_pence,
         receipts=receipts,
+        channel="paper" if version.channel == "paper" else "online",
+        keyed_by=version.keyed_by,
         returned=bool(mine),
         returned_at=mine[-1].returned_at if mine else None,
         return_reasons=[ReasonOut.model_validate(r) for ret in mine for r in ret.reasons],

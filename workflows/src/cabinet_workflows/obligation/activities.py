@@ -73,6 +73,8 @@ class ObligationActivities:
             reference=ack.reference,
             processed_at=timestamp(ack.processed_at),
             submission_sha256=ack.submission_sha256,
+            channel=ack.channel,
+            keyed_by=ack.keyed_by or "",
         )
         await self._publish(
             notice.obligation, payload, f"acknowledgement:{ack.version}", ack.processed_at

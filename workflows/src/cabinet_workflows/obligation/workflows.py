@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from cabinet.common.v1 import types_pb2
     from cabinet_common import references
     from cabinet_common.obligation_workflow import (
+        CHANNEL_ONLINE,
         QUERY_STATE,
         SETTLED,
         SIGNAL_RECEIPTS_CHECKED,
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnAction,
         SubmissionReceived,
         WaiveAction,
+        received_how,
     )
     from cabinet_workflows import search_attributes
     from cabinet_workflows.obligation.activities import ObligationActivities
@@ -104,6 +106,8 @@ class ObligationWorkflow:
         self._last_checked: ReceiptsCheckedSignal | None = None
         self._decided_version = 0
         self._received_at: dict[int, datetime] = {}
+        # How each version arrived (online, or on paper keyed in by whom), by version.
+        self._arrivals: dict[int, SubmissionReceived] = {}
         self._overdue = False
         self._escalated = False
         self._close_requested = False
@@ -138,14 +142,20 @@ class ObligationWorkflow:
 
     @workflow.signal(name=SIGNAL_SUBMISSION_RECEIVED)
     def submission_received(self, received: SubmissionReceived) -> None:
-        if self._settled or received.version <= max(
-            self._decided_version, self._state.version or 0
-        ):
+        if self._settled:
+            return
+        # Kept even when the version's check came first, for its acknowledgement to say.
+        self._arrivals.setdefault(received.version, received)
+        if received.version <= max(self._decided_version, self._state.version or 0):
             return
         self._received_at.setdefault(received.version, workflow.now())
         self._state.submission_id = received.submission_id
         self._state.version = received.version
-        self._set_status(ObligationStatus.SUBMITTED, f"Version {received.version} received")
+        how = received_how(received.channel, received.keyed_by)
+        self._set_status(
+            ObligationStatus.SUBMITTED,
+            f"Version {received.version} received" + (f" {how}" if how else ""),
+        )
 
     @workflow.signal(name=SIGNAL_RECEIPTS_CHECKED)
     def receipts_checked(self, checked: ReceiptsCheckedSignal) -> None:
@@ -393,6 +403,8 @@ class ObligationWorkflow:
             if workflow.patched(PATCH_CHECK_DIGIT_REFERENCE)
             else legacy_acknowledgement_reference
         )
+        # How the version arrived; online if its FormSubmitted was never heard of here.
+        arrival = self._arrivals.get(checked.version)
         acknowledgement = Acknowledgement(
             reference=make_reference(
                 self._obligation.obligation_id, checked.submission_id, checked.version
@@ -401,6 +413,8 @@ class ObligationWorkflow:
             version=checked.version,
             submission_sha256=checked.submission_sha256,
             processed_at=workflow.now(),
+            channel=arrival.channel if arrival else CHANNEL_ONLINE,
+            keyed_by=arrival.keyed_by if arrival else None,
         )
         # Settle first: signals and updates arriving while the activity runs are refused.
         self._state.acknowledgement = acknowledgement

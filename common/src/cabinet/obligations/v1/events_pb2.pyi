@@ -140,12 +140,20 @@ class AcknowledgementIssued(_message.Message):
     REFERENCE_FIELD_NUMBER: _builtins.int
     PROCESSED_AT_FIELD_NUMBER: _builtins.int
     SUBMISSION_SHA256_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    KEYED_BY_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     version: _builtins.int
     reference: _builtins.str
     """12 decimal digits."""
     submission_sha256: _builtins.str
     """SHA-256 (hex) of the accepted submission's answers and evidence."""
+    channel: _builtins.str
+    """How the accepted version arrived (from FormSubmitted): "online", or "paper" when a
+    caseworker keyed it in from a paper return. Empty from older producers: online.
+    """
+    keyed_by: _builtins.str
+    """For a paper return, the caseworker who keyed it in; empty otherwise."""
     @_builtins.property
     def obligation(self) -> _types_pb2.ObligationRef: ...
     @_builtins.property
@@ -159,10 +167,12 @@ class AcknowledgementIssued(_message.Message):
         reference: _builtins.str = ...,
         processed_at: _timestamp_pb2.Timestamp | None = ...,
         submission_sha256: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        keyed_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["obligation", b"obligation", "processed_at", b"processed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["obligation", b"obligation", "processed_at", b"processed_at", "reference", b"reference", "submission_id", b"submission_id", "submission_sha256", b"submission_sha256", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "keyed_by", b"keyed_by", "obligation", b"obligation", "processed_at", b"processed_at", "reference", b"reference", "submission_id", b"submission_id", "submission_sha256", b"submission_sha256", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

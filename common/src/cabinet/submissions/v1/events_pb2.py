@@ -26,7 +26,7 @@ from cabinet.common.v1 import types_pb2 as cabinet_dot_common_dot_v1_dot_types__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#cabinet/submissions/v1/events.proto\x12\x16\x63\x61\x62inet.submissions.v1\x1a\x1d\x63\x61\x62inet/common/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x03\n\rFormSubmitted\x12\x34\n\nobligation\x18\x01 \x01(\x0b\x32 .cabinet.common.v1.ObligationRef\x12\x15\n\rsubmission_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12\x43\n\x07\x61nswers\x18\x06 \x03(\x0b\x32\x32.cabinet.submissions.v1.FormSubmitted.AnswersEntry\x12\x1c\n\x14\x64\x65\x63lared_total_pence\x18\x07 \x01(\x03\x12\x35\n\x08receipts\x18\x08 \x03(\x0b\x32#.cabinet.submissions.v1.ReceiptLine\x12\x19\n\x11submission_sha256\x18\t \x01(\t\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x66orm_type_version\x18\x0b \x01(\x05\x1a.\n\x0c\x41nswersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc8\x01\n\x0bReceiptLine\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ile_sha256\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x11\n\tfile_name\x18\x05 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x06 \x01(\t\x12\x14\n\x0c\x61mount_pence\x18\x07 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x08 \x01(\t\x12\r\n\x05payee\x18\t \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\n \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#cabinet/submissions/v1/events.proto\x12\x16\x63\x61\x62inet.submissions.v1\x1a\x1d\x63\x61\x62inet/common/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x03\n\rFormSubmitted\x12\x34\n\nobligation\x18\x01 \x01(\x0b\x32 .cabinet.common.v1.ObligationRef\x12\x15\n\rsubmission_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12\x43\n\x07\x61nswers\x18\x06 \x03(\x0b\x32\x32.cabinet.submissions.v1.FormSubmitted.AnswersEntry\x12\x1c\n\x14\x64\x65\x63lared_total_pence\x18\x07 \x01(\x03\x12\x35\n\x08receipts\x18\x08 \x03(\x0b\x32#.cabinet.submissions.v1.ReceiptLine\x12\x19\n\x11submission_sha256\x18\t \x01(\t\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x66orm_type_version\x18\x0b \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x0c \x01(\t\x12\x10\n\x08keyed_by\x18\r \x01(\t\x1a.\n\x0c\x41nswersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc8\x01\n\x0bReceiptLine\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ile_sha256\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x11\n\tfile_name\x18\x05 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x06 \x01(\t\x12\x14\n\x0c\x61mount_pence\x18\x07 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x08 \x01(\t\x12\r\n\x05payee\x18\t \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\n \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,9 +36,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FORMSUBMITTED_ANSWERSENTRY']._loaded_options = None
   _globals['_FORMSUBMITTED_ANSWERSENTRY']._serialized_options = b'8\001'
   _globals['_FORMSUBMITTED']._serialized_start=128
-  _globals['_FORMSUBMITTED']._serialized_end=585
-  _globals['_FORMSUBMITTED_ANSWERSENTRY']._serialized_start=539
-  _globals['_FORMSUBMITTED_ANSWERSENTRY']._serialized_end=585
-  _globals['_RECEIPTLINE']._serialized_start=588
-  _globals['_RECEIPTLINE']._serialized_end=788
+  _globals['_FORMSUBMITTED']._serialized_end=620
+  _globals['_FORMSUBMITTED_ANSWERSENTRY']._serialized_start=574
+  _globals['_FORMSUBMITTED_ANSWERSENTRY']._serialized_end=620
+  _globals['_RECEIPTLINE']._serialized_start=623
+  _globals['_RECEIPTLINE']._serialized_end=823
 # @@protoc_insertion_point(module_scope)

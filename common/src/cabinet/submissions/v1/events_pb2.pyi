@@ -60,6 +60,8 @@ class FormSubmitted(_message.Message):
     SUBMISSION_SHA256_FIELD_NUMBER: _builtins.int
     SUBMITTED_AT_FIELD_NUMBER: _builtins.int
     FORM_TYPE_VERSION_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    KEYED_BY_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     version: _builtins.int
     period_start: _builtins.str
@@ -73,6 +75,13 @@ class FormSubmitted(_message.Message):
     """The version of the form type the obligation was opened with (from ObligationOpened):
     the definition whose rules and receipt checks apply. 0 from older producers.
     """
+    channel: _builtins.str
+    """How the return arrived: "online" (sent by the filer) or "paper" (keyed in by a
+    caseworker on the filer's behalf from a paper return). Empty from older producers,
+    which means online.
+    """
+    keyed_by: _builtins.str
+    """For a paper return, the caseworker who keyed it in; empty for an online one."""
     @_builtins.property
     def obligation(self) -> _types_pb2.ObligationRef: ...
     @_builtins.property
@@ -95,10 +104,12 @@ class FormSubmitted(_message.Message):
         submission_sha256: _builtins.str = ...,
         submitted_at: _timestamp_pb2.Timestamp | None = ...,
         form_type_version: _builtins.int = ...,
+        channel: _builtins.str = ...,
+        keyed_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["obligation", b"obligation", "submitted_at", b"submitted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "declared_total_pence", b"declared_total_pence", "form_type_version", b"form_type_version", "obligation", b"obligation", "period_end", b"period_end", "period_start", b"period_start", "receipts", b"receipts", "submission_id", b"submission_id", "submission_sha256", b"submission_sha256", "submitted_at", b"submitted_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "channel", b"channel", "declared_total_pence", b"declared_total_pence", "form_type_version", b"form_type_version", "keyed_by", b"keyed_by", "obligation", b"obligation", "period_end", b"period_end", "period_start", b"period_start", "receipts", b"receipts", "submission_id", b"submission_id", "submission_sha256", b"submission_sha256", "submitted_at", b"submitted_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,84 @@
+"""The cycles bridge turns FormSubmitted into the obligation workflow's SubmissionReceived
+signal, saying how the version arrived: on paper and keyed by whom, or online (which is
+also what an event from a producer older than the paper channel means)."""
+
+from typing import Any, cast
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from cabinet.common.v1 import types_pb2
+from cabinet.submissions.v1 import events_pb2
+from cabinet_common.events import Event
+from cabinet_common.obligation_workflow import SIGNAL_SUBMISSION_RECEIVED, SubmissionReceived
+from cabinet_cycles import event_handlers
+from cabinet_cycles.event_handlers import CyclesEventHandlers
+from cabinet_cycles.tables import Obligation
+
+OBLIGATION_ID = "obligation-1"
+
+
+class FakeSession:
+    def __init__(self) -> None:
+        self.obligation = Obligation(obligation_id=OBLIGATION_ID)
+
+    async def get(self, _table: type, obligation_id: str) -> Obligation | None:
+        return self.obligation if obligation_id == OBLIGATION_ID else None
+
+
+@pytest.fixture
+def signals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str | None, BaseModel | None]]:
+    sent: list[tuple[str | None, BaseModel | None]] = []
+
+    async def start(
+        _client: Client,
+        _task_queue: str,
+        _obligation: Obligation,
+        signal: str | None = None,
+        argument: BaseModel | None = None,
+    ) -> None:
+        sent.append((signal, argument))
+
+    monkeypatch.setattr(event_handlers, "start_obligation_workflow", start)
+    return sent
+
+
+def form_submitted(**how: Any) -> Event:
+    payload = events_pb2.FormSubmitted(
+        obligation=types_pb2.ObligationRef(obligation_id=OBLIGATION_ID),
+        submission_id="submission-1",
+        version=2,
+        **how,
+    )
+    return Event(payload=payload, key=OBLIGATION_ID, source="/test")
+
+
+@pytest.mark.parametrize(
+    ("how", "channel", "keyed_by"),
+    [
+        ({"channel": "paper", "keyed_by": "caseworker-1"}, "paper", "caseworker-1"),
+        ({"channel": "online"}, "online", None),
+        ({}, "online", None),  # from a producer older than the paper channel
+    ],
+)
+async def test_the_signal_says_how_the_version_arrived(
+    signals: list[tuple[str | None, BaseModel | None]],
+    how: dict[str, str],
+    channel: str,
+    keyed_by: str | None,
+) -> None:
+    handlers = CyclesEventHandlers(cast(Client, None), "cabinet-obligations")
+    session = FakeSession()
+    await handlers.on_form_submitted(cast(AsyncSession, session), form_submitted(**how))
+
+    assert signals == [
+        (
+            SIGNAL_SUBMISSION_RECEIVED,
+            SubmissionReceived(
+                submission_id="submission-1", version=2, channel=channel, keyed_by=keyed_by
+            ),
+        )
+    ]
+    assert session.obligation.submission_id == "submission-1"
