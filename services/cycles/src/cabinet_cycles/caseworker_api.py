@@ -132,9 +132,11 @@ async def extend(
 ) -> ObligationState:
     """Move the due date later; reminders, overdue and escalation move with it."""
     obligation = await _obligation(session, department_id, obligation_id)
-    published = await form_type_version(
-        session, department_id, obligation.form_type_id, obligation.form_type_version
-    )
+    # Its own transaction, ended before the decision, like _obligation's read.
+    async with session.begin():
+        published = await form_type_version(
+            session, department_id, obligation.form_type_id, obligation.form_type_version
+        )
     if published is None:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "The obligation's form type version is missing"

@@ -20,9 +20,7 @@ class Refused(Exception):
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail if isinstance(detail, str) else _join(detail)
-        self.errors: list[dict[str, Any]] = (
-            body.get("errors", []) if isinstance(body, dict) else []
-        )
+        self.errors: list[dict[str, Any]] = body.get("errors", []) if isinstance(body, dict) else []
 
 
 def _join(detail: Any) -> str:

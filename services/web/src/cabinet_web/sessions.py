@@ -28,12 +28,16 @@ def _settings(request: Request) -> WebSettings:
     return settings
 
 
-async def start_session(session: DbSession, response: Response, request: Request, user: User) -> None:
+async def start_session(
+    session: DbSession, response: Response, request: Request, user: User
+) -> None:
     """A new token on every sign-in, so a token planted before it is worth nothing."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     session.add(
-        WebSession(token_sha256=_sha256(token), user_id=user.user_id, created_at=now, last_seen_at=now)
+        WebSession(
+            token_sha256=_sha256(token), user_id=user.user_id, created_at=now, last_seen_at=now
+        )
     )
     response.set_cookie(
         COOKIE,
@@ -75,10 +79,9 @@ async def _current_user(request: Request, session: DbSession) -> CurrentUser:
         signed_in = await session.get(WebSession, _sha256(token))
         if signed_in is None:
             raise SignInRequired
-        expired = (
-            now - signed_in.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
-            or now - signed_in.created_at > timedelta(hours=settings.session_max_hours)
-        )
+        expired = now - signed_in.last_seen_at > timedelta(
+            minutes=settings.session_idle_minutes
+        ) or now - signed_in.created_at > timedelta(hours=settings.session_max_hours)
         user = await session.get(User, signed_in.user_id)
         if expired or user is None:
             await session.delete(signed_in)

@@ -1,0 +1,46 @@
+"""Reason codes (proto cabinet.common.v1.ReasonCode, without its REASON_CODE_ prefix) in
+plain words, for pages that show a reason or let a caseworker choose one."""
+
+# Every code a return can carry, in the proto's order (UNSPECIFIED is never one).
+REASON_WORDS: dict[str, str] = {
+    "TOTAL_MISMATCH": "Totals do not add up",
+    "DATE_OUTSIDE_PERIOD": "Dated outside the period",
+    "DUPLICATE_RECEIPT": "Already filed (the same file)",
+    "POSSIBLE_DUPLICATE": "Possible duplicate of another receipt",
+    "FUTURE_DATE": "Dated in the future",
+    "INVALID_AMOUNT": "Amount not allowed",
+    "CURRENCY_NOT_ACCEPTED": "Currency not accepted",
+    "MISSING_REQUIRED_RECEIPT": "A required receipt is missing",
+    "UNREADABLE_FILE": "File cannot be read",
+    "ANSWER_NOT_ACCEPTED": "An answer is not accepted",
+}
+
+# What a caseworker may give as the reason for sending back one receipt.
+RECEIPT_REASONS = (
+    "DATE_OUTSIDE_PERIOD",
+    "FUTURE_DATE",
+    "INVALID_AMOUNT",
+    "CURRENCY_NOT_ACCEPTED",
+    "UNREADABLE_FILE",
+    "DUPLICATE_RECEIPT",
+    "POSSIBLE_DUPLICATE",
+)
+
+# What a caseworker may give as a reason about the whole return.
+SUBMISSION_REASONS = ("TOTAL_MISMATCH", "ANSWER_NOT_ACCEPTED", "MISSING_REQUIRED_RECEIPT")
+
+
+def reason_words(code: str) -> str:
+    """Plain words for a code; an unknown code is shown as readable words of its own."""
+    return REASON_WORDS.get(code, code.replace("_", " ").capitalize())
+
+
+def reason_items(codes: tuple[str, ...], selected: str, prompt: str) -> list[dict[str, object]]:
+    """Items for govukSelect: a prompt with no value first, then the codes in words."""
+    return [
+        {"value": "", "text": prompt, "selected": not selected},
+        *(
+            {"value": code, "text": reason_words(code), "selected": code == selected}
+            for code in codes
+        ),
+    ]

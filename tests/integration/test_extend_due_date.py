@@ -1,0 +1,33 @@
+"""A caseworker extends a due date: the workflow's deadlines and the obligation's record
+both move, and a date that is not later is refused with nothing changed."""
+
+from datetime import date, timedelta
+
+import httpx
+
+from tests.integration.conftest import Department
+
+
+async def test_extending_a_due_date_moves_it_everywhere(
+    department: Department, cycles: httpx.AsyncClient
+) -> None:
+    obligation_id = department.obligation_id("filer-a")
+    path = f"/departments/{department.id}/obligations/{obligation_id}"
+    due = date.fromisoformat((await cycles.get(path)).json()["due_date"])
+
+    earlier = await cycles.post(
+        f"{path}/extend",
+        json={"actor": "clerk-3", "reason": "x", "due_date": (due - timedelta(1)).isoformat()},
+    )
+    assert earlier.status_code == 409, earlier.text
+    assert (await cycles.get(path)).json()["due_date"] == due.isoformat()
+
+    later = (due + timedelta(days=14)).isoformat()
+    extended = await cycles.post(
+        f"{path}/extend",
+        json={"actor": "clerk-3", "reason": "Flooded office; evidence seen", "due_date": later},
+    )
+    assert extended.status_code == 200, extended.text
+    obligation = (await cycles.get(path)).json()
+    assert obligation["due_date"] == later
+    assert obligation["history"][-1]["actor"] == "clerk-3"
