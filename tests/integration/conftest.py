@@ -59,6 +59,10 @@ async def cycles(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 def department(stack: Stack) -> "Department":
     """A fresh department with three filers and the current quarter open (due in the
     future, so nothing is overdue), so tests never share state."""
+    return seeded_department(stack)
+
+
+def seeded_department(stack: Stack) -> "Department":
     department_id = f"dept-{uuid.uuid4().hex[:10]}"
     obligations = seed_department(
         stack.config.url("cycles"),

@@ -124,7 +124,13 @@ class Visitor:
         check = PageCheck(
             name, self.javascript, page.url, await page.title(), violations, len(axe["passes"])
         )
-        elsewhere = [u for u in self.requests if urlsplit(u).netloc not in ("", self._origin)]
+        # Network requests only: the browser's own PDF viewer loads chrome:// resources.
+        elsewhere = [
+            u
+            for u in self.requests
+            if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+            and urlsplit(u).netloc != self._origin
+        ]
         csp = [m for m in self.console if "Content Security Policy" in m]
         assert not elsewhere, f"{name}: requests to another host: {elsewhere}"
         assert not csp, f"{name}: CSP violations: {csp}"

@@ -9,7 +9,7 @@ from playwright.async_api import Browser, async_playwright
 from cabinet_devstack.stack import Stack
 from cabinet_devstack.web_accounts import DEMO_PASSWORD, department_accounts, save_accounts
 from tests.integration.browser.browser_support import CHROMIUM, Report, Visitor
-from tests.integration.conftest import Department
+from tests.integration.conftest import Department, seeded_department
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +48,12 @@ def web_department(stack: Stack, department: Department) -> WebDepartment:
     accounts = department_accounts(list(department.obligations), prefix=f"{department.id}.")
     save_accounts(stack.config.process_env("web")["CABINET_DATABASE_URL"], department.id, accounts)
     return WebDepartment(department, stack.config.url("web"))
+
+
+@pytest.fixture
+def other_department(stack: Stack) -> Department:
+    """A second department, whose records the first one's users must never reach."""
+    return seeded_department(stack)
 
 
 @pytest.fixture(params=[False, True], ids=["js-off", "js-on"])
