@@ -51,7 +51,7 @@ def sign_in(web: TestClient, user_id: str, password: str = PASSWORD) -> str:
         data={"user-id": user_id, "password": password, "csrftoken": token},
         follow_redirects=False,
     )
-    return response.headers.get("location", str(response.status_code))
+    return str(response.headers.get("location", response.status_code))
 
 
 def test_every_response_has_the_security_headers(web: TestClient) -> None:

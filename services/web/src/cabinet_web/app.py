@@ -13,8 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope, Send
 
 from cabinet_common.service import database_runtime, serve
+from cabinet_web import multipart_csrf
 from cabinet_web.backend import Backend, NotFound
-from cabinet_web.pages import account, caseworker, filer, help_pages, operator
+from cabinet_web.pages import account, caseworker, filer, help_pages, operator, paper
 from cabinet_web.security_headers import SecurityHeaders
 from cabinet_web.sessions import SignInRequired
 from cabinet_web.settings import WebSettings
@@ -35,7 +36,11 @@ def create_app(settings: WebSettings) -> ASGIApp:
                 await app.state.backend.close()
 
     app = FastAPI(
-        title="Cabinet web", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+        title="Cabinet web",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         openapi_url=None,
     )
     app.state.settings = settings
@@ -53,7 +58,9 @@ def create_app(settings: WebSettings) -> ASGIApp:
         if error.status_code == 404:
             return await not_found(request, NotFound())
         return render(
-            request, "error.html", {"title": "Sorry, there is a problem", "detail": error.detail},
+            request,
+            "error.html",
+            {"title": "Sorry, there is a problem", "detail": error.detail},
             status_code=error.status_code,
         )
 
@@ -72,9 +79,10 @@ def create_app(settings: WebSettings) -> ASGIApp:
 
     app.mount("/assets", StaticFiles(directory=STATIC / "govuk", check_dir=False), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for pages in (account, filer, caseworker, operator, help_pages):
+    for pages in (account, filer, caseworker, operator, help_pages, paper):
         app.include_router(pages.router)
 
+    multipart_csrf.install()
     protected = asgi_csrf(
         app,
         signing_secret=settings.secret_key.get_secret_value(),

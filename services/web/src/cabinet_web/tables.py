@@ -2,7 +2,16 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cabinet_common.database import Base, UtcDateTime
@@ -31,17 +40,35 @@ class WebSession(Base):
 
 
 class Draft(Base):
-    """A filer's return in progress: saved on every page so they can come back to it."""
+    """A return in progress, saved on every page so it can be finished later: the filer's
+    own (channel "online"), or one a caseworker keys in from paper (channel "paper"),
+    at most one of each per obligation."""
 
     __tablename__ = "web_drafts"
+    __table_args__ = (UniqueConstraint("obligation_id", "channel"),)
 
-    obligation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    draft_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    obligation_id: Mapped[str] = mapped_column(String(64), index=True)
     department_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(10))
+    filer_id: Mapped[str] = mapped_column(String(100))
+    filer_name: Mapped[str] = mapped_column(String(200))
+    form_type_id: Mapped[str] = mapped_column(String(100))
+    form_type_version: Mapped[int] = mapped_column(Integer)
+    # The returned version this draft corrects (None: the first submission).
+    based_on_version: Mapped[int | None] = mapped_column(Integer)
+    # The answers as typed, by field id (the declaration's is "yes" once ticked).
     answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    # Receipt ids of the returned version the filer keeps (a resubmission), else empty.
+    # Receipt ids of the returned version carried into the next one (a correction).
     keep_receipt_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # Set when the draft was keyed from a paper return: who keyed it.
+    # Set when the draft was keyed from a paper return: the caseworker keying it.
     keyed_by: Mapped[str | None] = mapped_column(String(100))
+    # Sent with every attempt to send this draft, so a retry can never file it twice.
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    # What intake refused on the last attempt to send, for the pages to show:
+    # [{"field_id": ..., "receipt_id": ..., "message": ...}].
+    send_problems: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     files: Mapped[list["DraftReceipt"]] = relationship(
         cascade="all, delete-orphan", order_by="DraftReceipt.position", lazy="selectin"
@@ -49,20 +76,24 @@ class Draft(Base):
 
 
 class DraftReceipt(Base):
-    """A receipt added to a draft: its file and its line, until the return is sent."""
+    """A receipt added to a draft: its file and its line, until the return is sent. A
+    pending one holds a file chosen with a line that still needs correcting."""
 
     __tablename__ = "web_draft_receipts"
 
     receipt_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    obligation_id: Mapped[str] = mapped_column(
-        ForeignKey("web_drafts.obligation_id", ondelete="CASCADE"), index=True
+    draft_id: Mapped[str] = mapped_column(
+        ForeignKey("web_drafts.draft_id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
     file_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    date: Mapped[str] = mapped_column(String(10))
-    amount_pence: Mapped[int] = mapped_column(Integer)
-    currency: Mapped[str] = mapped_column(String(3))
-    payee: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(100))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    # Read only when the file is sent or shown, not with every page's draft.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    date: Mapped[str] = mapped_column(String(10), default="")
+    amount_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    payee: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(100), default="")

@@ -1,0 +1,123 @@
+"""The confirmation page (bookmarkable: it reads the return's state each time) and the
+acknowledgement, fetched from cycles and served from our own origin.
+
+The acknowledgement's HTML carries its own <style> block, which our pages' CSP forbids:
+it is served with a CSP of its own that sandboxes it (no scripts, no same-origin access,
+nothing loaded) and allows only its inline style. The confirmation page shows the
+acknowledgement's facts in our own template, and links to the HTML and the PDF."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+
+from cabinet_common.service import DbSession
+from cabinet_web.backend import Apis, DepartmentApi, NotFound, segment
+from cabinet_web.journey.filing import Filing, load_filing
+from cabinet_web.journey.lane import Lane
+from cabinet_web.journey.outage import unavailable_as_503
+from cabinet_web.journey.pages import journey_page, see_other
+from cabinet_web.sessions import CurrentUser
+
+ACKNOWLEDGEMENT_CSP = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
+    base = lane.prefix + "/{obligation_id}"
+
+    @router.get(base + "/confirmation")
+    async def confirmation(
+        request: Request,
+        obligation_id: str,
+        user: Annotated[CurrentUser, lane.signed_in],
+        apis: Apis,
+        session: DbSession,
+    ) -> Response:
+        filing = await load_filing(apis, session, lane, user, obligation_id)
+        if filing.latest is None and filing.can_send:
+            return see_other(filing.base)
+        acknowledgement = None
+        if filing.acknowledgement_reference or filing.obligation["status"] == "accepted":
+            with unavailable_as_503():
+                acknowledgement = await _acknowledgement(apis.cycles(user.department_id), filing)
+        return journey_page(
+            request,
+            filing,
+            "returns/confirmation.html",
+            _title(filing, acknowledgement),
+            state=_state(filing, acknowledgement),
+            acknowledgement=acknowledgement,
+        )
+
+    @router.get(base + "/acknowledgement.html")
+    async def acknowledgement_html(
+        obligation_id: str,
+        user: Annotated[CurrentUser, lane.signed_in],
+        apis: Apis,
+        session: DbSession,
+    ) -> Response:
+        filing = await load_filing(apis, session, lane, user, obligation_id)
+        with unavailable_as_503():
+            fetched = await apis.cycles(user.department_id).get_bytes(
+                f"/obligations/{segment(filing.obligation_id)}/acknowledgement.html"
+            )
+        return Response(
+            fetched.content,
+            media_type="text/html; charset=utf-8",
+            headers={"content-security-policy": ACKNOWLEDGEMENT_CSP, "cache-control": "no-store"},
+        )
+
+    @router.get(base + "/acknowledgement.pdf")
+    async def acknowledgement_pdf(
+        obligation_id: str,
+        user: Annotated[CurrentUser, lane.signed_in],
+        apis: Apis,
+        session: DbSession,
+    ) -> Response:
+        filing = await load_filing(apis, session, lane, user, obligation_id)
+        with unavailable_as_503():
+            fetched = await apis.cycles(user.department_id).get_bytes(
+                f"/obligations/{segment(filing.obligation_id)}/acknowledgement.pdf"
+            )
+        name = f"acknowledgement-{filing.acknowledgement_reference or filing.obligation_id}.pdf"
+        return Response(
+            fetched.content,
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'attachment; filename="{name}"',
+                "cache-control": "no-store",
+            },
+        )
+
+
+async def _acknowledgement(cycles: DepartmentApi, filing: Filing) -> dict[str, Any] | None:
+    """The signed acknowledgement document, or None while it is being issued."""
+    try:
+        document: dict[str, Any] = await cycles.get(
+            f"/obligations/{segment(filing.obligation_id)}/acknowledgement"
+        )
+    except NotFound:
+        return None
+    return document
+
+
+def _state(filing: Filing, acknowledgement: dict[str, Any] | None) -> str:
+    if filing.latest is None:
+        return "closed"
+    if acknowledgement is not None:
+        return "accepted"
+    if filing.mode == "correct":
+        return "returned"
+    if filing.acknowledgement_reference or filing.obligation["status"] == "accepted":
+        return "preparing"
+    return "checking"
+
+
+def _title(filing: Filing, acknowledgement: dict[str, Any] | None) -> str:
+    return {
+        "closed": "You cannot send this return",
+        "returned": "Your return was sent back to you",
+        "accepted": "Return accepted",
+    }.get(_state(filing, acknowledgement), "Return sent")
