@@ -81,7 +81,9 @@ class Filing:
         if self.draft is not None:
             return dict(self.draft.answers)
         if self.mode == "correct" and self.latest is not None:
-            return dict(self.latest["answers"])
+            # The declaration is made afresh for every version sent.
+            declarations = {f.id for f in self.definition.fields if f.kind == "declaration"}
+            return {k: v for k, v in self.latest["answers"].items() if k not in declarations}
         return {}
 
     @property
