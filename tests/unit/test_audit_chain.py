@@ -166,7 +166,10 @@ def test_a_status_change_event_becomes_an_entry_in_its_periods_chain() -> None:
         reason="Version 2 returned",
         reasons=[
             types_pb2.Reason(
-                code=types_pb2.REASON_CODE_TOTAL_MISMATCH, message="The total is 1p out"
+                code=types_pb2.REASON_CODE_TOTAL_MISMATCH,
+                message="The total is 1p out",
+                # Not in the audit format: records hash as they did before reasons had it.
+                field_id="box3",
             )
         ],
         submission_version=2,

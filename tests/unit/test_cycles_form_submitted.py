@@ -1,6 +1,7 @@
 """The cycles bridge turns FormSubmitted into the obligation workflow's SubmissionReceived
 signal, saying how the version arrived: on paper and keyed by whom, or online (which is
-also what an event from a producer older than the paper channel means)."""
+also what an event from a producer older than the paper channel means); and ReceiptsChecked
+into the ReceiptsChecked signal, each reason keeping the question it concerns."""
 
 from typing import Any, cast
 
@@ -10,9 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from cabinet.common.v1 import types_pb2
+from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2
 from cabinet_common.events import Event
-from cabinet_common.obligation_workflow import SIGNAL_SUBMISSION_RECEIVED, SubmissionReceived
+from cabinet_common.obligation_workflow import (
+    SIGNAL_RECEIPTS_CHECKED,
+    SIGNAL_SUBMISSION_RECEIVED,
+    ReasonModel,
+    ReceiptsCheckedSignal,
+    SubmissionReceived,
+)
 from cabinet_cycles import event_handlers
 from cabinet_cycles.event_handlers import CyclesEventHandlers
 from cabinet_cycles.tables import Obligation
@@ -82,3 +90,36 @@ async def test_the_signal_says_how_the_version_arrived(
         )
     ]
     assert session.obligation.submission_id == "submission-1"
+
+
+async def test_the_check_result_signal_keeps_the_question_each_reason_concerns(
+    signals: list[tuple[str | None, BaseModel | None]],
+) -> None:
+    """ReceiptsChecked -> ReceiptsCheckedSignal: a reason's field_id reaches the workflow."""
+    total = types_pb2.Reason(
+        code=types_pb2.REASON_CODE_TOTAL_MISMATCH, message="Box 3 is wrong", field_id="box3"
+    )
+    outside = types_pb2.Reason(code=types_pb2.REASON_CODE_DATE_OUTSIDE_PERIOD, message="Q2")
+    payload = receipts_pb2.ReceiptsChecked(
+        obligation=types_pb2.ObligationRef(obligation_id=OBLIGATION_ID),
+        submission_id="submission-1",
+        version=2,
+        submission_sha256="ab" * 32,
+        receipts=[receipts_pb2.ReceiptCheck(receipt_id="r1", accepted=False, reasons=[outside])],
+        submission_reasons=[total],
+    )
+    handlers = CyclesEventHandlers(cast(Client, None), "cabinet-obligations")
+    await handlers.on_receipts_checked(
+        cast(AsyncSession, FakeSession()),
+        Event(payload=payload, key=OBLIGATION_ID, source="/test"),
+    )
+
+    [(name, signal)] = signals
+    assert name == SIGNAL_RECEIPTS_CHECKED
+    assert isinstance(signal, ReceiptsCheckedSignal)
+    assert signal.submission_reasons == [
+        ReasonModel(code="TOTAL_MISMATCH", message="Box 3 is wrong", field_id="box3")
+    ]
+    assert signal.receipts[0].reasons == [
+        ReasonModel(code="DATE_OUTSIDE_PERIOD", message="Q2", field_id=None)
+    ]

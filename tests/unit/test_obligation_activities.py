@@ -12,12 +12,20 @@ from aiokafka import AIOKafkaProducer
 
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import from_kafka
-from cabinet_common.obligation_workflow import Acknowledgement, ReasonModel
+from cabinet_common.obligation_workflow import (
+    Acknowledgement,
+    ObligationStatus,
+    ReasonModel,
+    ReceiptOutcome,
+)
+from cabinet_common.reasons import to_model
 from cabinet_workflows.obligation.activities import ObligationActivities
 from cabinet_workflows.obligation.models import (
     AcknowledgementNotice,
     ReminderNotice,
     ReturnNotice,
+    StatusChange,
+    StatusChanges,
 )
 from tests.temporal_support import obligation_input
 
@@ -128,6 +136,48 @@ async def test_a_reason_code_unknown_to_the_contract_cannot_be_published(
     with pytest.raises(ValueError, match="MISSING_RECEIPT"):
         await activities.publish_return(return_notice("MISSING_RECEIPT"))
     assert producer.sent == []
+
+
+async def test_a_return_tells_the_filer_which_question_each_reason_concerns(
+    activities: ObligationActivities, producer: FakeProducer
+) -> None:
+    """ReturnNotice -> SubmissionReturned and StatusChange -> ObligationStatusChanged: each
+    reason keeps its field_id (empty on the wire for a reason about no one question)."""
+    total = ReasonModel(code="TOTAL_MISMATCH", message="Box 3 is wrong", field_id="box3")
+    outside = ReasonModel(code="DATE_OUTSIDE_PERIOD", message="In Q2")
+    notice = return_notice()
+    notice.reasons = [total]
+    notice.returned_receipts = [ReceiptOutcome(receipt_id="r1", accepted=False, reasons=[outside])]
+    await activities.publish_return(notice)
+    await activities.publish_status_changes(
+        StatusChanges(
+            obligation=notice.obligation,
+            changes=[
+                StatusChange(
+                    sequence=3,
+                    from_status=ObligationStatus.CHECKING,
+                    to_status=ObligationStatus.RETURNED,
+                    actor="system",
+                    reason="Version 1 returned",
+                    reasons=[total, outside],
+                    submission_version=1,
+                    changed_at=AT,
+                )
+            ],
+        )
+    )
+
+    returned_event, changed_event = (
+        from_kafka(key, value, headers) for _, value, key, headers in producer.sent
+    )
+    returned = returned_event.payload_as(events_pb2.SubmissionReturned)
+    assert [(r.message, r.field_id) for r in returned.reasons] == [("Box 3 is wrong", "box3")]
+    assert [(r.message, r.field_id) for r in returned.returned_receipts[0].reasons] == [
+        ("In Q2", "")
+    ]
+    assert [to_model(r) for r in returned.reasons] == [total]
+    changed = changed_event.payload_as(events_pb2.ObligationStatusChanged)
+    assert [to_model(r) for r in changed.reasons] == [total, outside]
 
 
 def acknowledgement_notice(**how: Any) -> AcknowledgementNotice:

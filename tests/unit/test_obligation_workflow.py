@@ -307,12 +307,16 @@ async def test_returned_then_resubmitted_and_accepted(
 async def test_a_submission_level_problem_returns_the_submission(
     handle: ObligationHandle, activities: FakeObligationActivities
 ) -> None:
-    await check_result(handle, checked(1, total_ok=False))
+    result = checked(1, total_ok=False)
+    result.submission_reasons[0].field_id = "box3"  # the question the filer must change
+    await check_result(handle, result)
     returned = await eventually(handle, lambda s: s.status == RETURNED, activities)
     assert returned.history[-1].detail == "Version 1 returned: totals differ"
     [notice] = activities.returns
-    assert [r.code for r in notice.reasons] == ["TOTAL_MISMATCH"]
+    total = ReasonModel(code="TOTAL_MISMATCH", message="totals differ", field_id="box3")
+    assert notice.reasons == [total]
     assert notice.returned_receipts == []
+    assert activities.status_changes[-1].reasons == [total]
     assert activities.acknowledgements == []
 
 
@@ -513,6 +517,7 @@ async def test_caseworker_returns_with_coded_reasons(
     reasons = [
         ReasonModel(code="MISSING_REQUIRED_RECEIPT", message="The fuel receipt is missing"),
         ReasonModel(code="DATE_OUTSIDE_PERIOD", message="Two invoices belong to Q2"),
+        ReasonModel(code="ANSWER_NOT_ACCEPTED", message="Box 6 is not net sales", field_id="box6"),
     ]
 
     returned = await update(

@@ -112,6 +112,9 @@ class SubmissionReceived(BaseModel):
 class ReasonModel(BaseModel):
     code: str
     message: str
+    # The form's question the reason concerns (like "box3"), so the filer is sent to it.
+    # Defaulted: histories recorded before it existed still replay.
+    field_id: str | None = None
 
 
 class ReceiptOutcome(BaseModel):

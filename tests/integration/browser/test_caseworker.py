@@ -10,6 +10,7 @@ from playwright.async_api import Page, expect
 from tests import receipt_files
 from tests.integration.browser.browser_support import Visitor
 from tests.integration.browser.conftest import WebDepartment
+from tests.integration.browser.steps import return_the_second_receipt
 from tests.integration.conftest import Department
 from tests.integration.helpers import (
     eventually,
@@ -43,36 +44,6 @@ async def hold_for_a_caseworker(
 
     await eventually(held, what="the return to be held for a caseworker")
     return second
-
-
-async def return_the_second_receipt(visitor: Visitor, obligation_id: str) -> None:
-    """From the queue: open the held return, return receipt 2 as a possible duplicate."""
-    page = visitor.page
-    await visitor.goto("/queue")
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Queue")
-    await visitor.check("Queue")
-    await page.locator(f"a[href='/queue/{obligation_id}']").click()
-    await expect(page.locator(".govuk-inset-text")).to_contain_text("held for a caseworker")
-    await visitor.check("Caseworker: one return")
-
-    await page.get_by_role("button", name="Return to filer").click()
-    await page.get_by_role("button", name="Return to filer").click()
-    await expect(page).to_have_title("Error: Return to the filer – Cabinet")
-    await expect(page.locator(".govuk-error-summary")).to_contain_text(
-        "Select accept or return for receipt 1"
-    )
-    await visitor.check("Caseworker: return with errors")
-
-    await page.locator("#receipt-1-decision").check()
-    await page.locator("#receipt-2-decision-2").check()
-    await page.get_by_label("Reason for returning receipt 2").select_option("POSSIBLE_DUPLICATE")
-    await page.get_by_label("Note for the filer about receipt 2").fill(
-        "Another filer claimed this taxi fare. Send your own receipt for it, or leave it out."
-    )
-    await visitor.check("Caseworker: return form")
-    await page.get_by_role("button", name="Return to filer").click()
-    await expect(page.locator(".govuk-notification-banner")).to_be_visible()
-    await visitor.check("Caseworker: return after a decision")
 
 
 async def test_a_caseworker_returns_one_receipt_of_a_held_return(

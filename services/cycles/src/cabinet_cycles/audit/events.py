@@ -4,11 +4,16 @@ from datetime import UTC, datetime
 
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet_common.events import Event
+from cabinet_common.obligation_workflow import ReasonModel
 from cabinet_common.reasons import to_model
 from cabinet_cycles.audit.chain import AuditEntry, AuditReason, AuditScope
 
 # ObligationStatusChanged names no action of its own: each one records a status change.
 STATUS_CHANGED = "status_changed"
+
+
+def _audit_reason(model: ReasonModel) -> AuditReason:
+    return AuditReason(code=model.code, message=model.message)
 
 
 def status_change(event: Event) -> tuple[AuditScope, AuditEntry]:
@@ -29,7 +34,8 @@ def status_change(event: Event) -> tuple[AuditScope, AuditEntry]:
         from_status=changed.from_status,
         to_status=changed.to_status,
         reason=changed.reason,
-        reasons=tuple(AuditReason(**to_model(r).model_dump()) for r in changed.reasons),
+        # Code and message only: the audit format (and so every record's hash) stays as it was.
+        reasons=tuple(_audit_reason(to_model(r)) for r in changed.reasons),
         submission_version=changed.submission_version,
     )
     return scope, entry
