@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from cabinet_devstack.web_accounts import Account, save_accounts
-from cabinet_web.accounts import Role
+from cabinet_web.accounts import MAX_FAILED_SIGN_INS, Role
 from cabinet_web.app import create_app
 from cabinet_web.security_headers import GOVUK_TEMPLATE_SCRIPT, script_hash
 from cabinet_web.settings import WebSettings
@@ -118,3 +118,53 @@ def test_another_roles_pages_are_not_found(web: TestClient) -> None:
     sign_in(web, "filer-1")
     assert web.get("/queue").status_code == 404
     assert web.get("/dashboard").status_code == 404
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while(web: TestClient) -> None:
+    for _ in range(MAX_FAILED_SIGN_INS):
+        assert sign_in(web, "filer-1", "not the password") == "400"
+    token = csrf_token(web.get("/sign-in").text)
+    locked = web.post(
+        "/sign-in", data={"user-id": "filer-1", "password": PASSWORD, "csrftoken": token}
+    )
+    assert locked.status_code == 400
+    assert "You entered the wrong password too many times. Try again after" in locked.text
+    assert "cabinet_session" not in web.cookies
+    # Another account is not affected.
+    assert sign_in(web, "clerk") == "/queue"
+
+
+def test_a_right_password_before_the_lock_starts_the_count_again(web: TestClient) -> None:
+    for _ in range(MAX_FAILED_SIGN_INS - 1):
+        sign_in(web, "filer-1", "not the password")
+    assert sign_in(web, "filer-1") == "/returns"
+    for _ in range(MAX_FAILED_SIGN_INS - 1):
+        sign_in(web, "filer-1", "not the password")
+    assert sign_in(web, "filer-1") == "/returns"
+
+
+def test_a_new_password_ends_the_sessions_of_the_old_one(web: TestClient, tmp_path: Path) -> None:
+    sign_in(web, "clerk")
+    assert web.get("/", follow_redirects=False).headers["location"] == "/queue"
+    save_accounts(
+        f"sqlite+aiosqlite:///{tmp_path / 'web.db'}",
+        "dept",
+        [Account("clerk", Role.CASEWORKER)],
+        "a brand new password",
+    )
+    assert web.get("/", follow_redirects=False).headers["location"] == "/sign-in"
+
+
+def test_an_idle_session_ends(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
+    save_accounts(database_url, "dept", [Account("clerk", Role.CASEWORKER)], PASSWORD)
+    settings = WebSettings(
+        database_url=database_url,
+        secret_key=SecretStr("s" * 32),
+        session_idle_minutes=0,
+        intake_url="http://127.0.0.1:9",
+        cycles_url="http://127.0.0.1:9",
+    )
+    with TestClient(create_app(settings), base_url="https://testserver") as web:
+        assert sign_in(web, "clerk") == "/queue"
+        assert web.get("/", follow_redirects=False).headers["location"] == "/sign-in"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response, status
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 
 from cabinet_common.service import DbSession
 from cabinet_web.accounts import Role
@@ -34,6 +34,16 @@ async def start_session(
     """A new token on every sign-in, so a token planted before it is worth nothing."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
+    settings = _settings(request)
+    # Every sign-in also clears away the sessions that have ended, anyone's.
+    await session.execute(
+        delete(WebSession).where(
+            or_(
+                WebSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes),
+                WebSession.created_at < now - timedelta(hours=settings.session_max_hours),
+            )
+        )
+    )
     session.add(
         WebSession(
             token_sha256=_sha256(token), user_id=user.user_id, created_at=now, last_seen_at=now
@@ -85,8 +95,11 @@ async def _current_user(request: Request, session: DbSession) -> CurrentUser:
         user = await session.get(User, signed_in.user_id)
         if expired or user is None:
             await session.delete(signed_in)
-            raise SignInRequired
-        signed_in.last_seen_at = now
+        else:
+            signed_in.last_seen_at = now
+    # Raised once the transaction has committed the deletion of an ended session.
+    if expired or user is None:
+        raise SignInRequired
     current = CurrentUser(
         user_id=user.user_id,
         display_name=user.display_name,

@@ -27,6 +27,9 @@ class User(Base):
     department_id: Mapped[str] = mapped_column(String(100), index=True)
     # Set for filers only: the filer they file for.
     filer_id: Mapped[str | None] = mapped_column(String(100))
+    # Wrong passwords since the last sign-in, and the end of a lock after too many.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class WebSession(Base):

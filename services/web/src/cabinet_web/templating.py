@@ -1,6 +1,5 @@
 """Jinja with the GOV.UK Frontend macros, and the one way pages are rendered."""
 
-from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
@@ -23,7 +22,6 @@ _environment = Environment(
 )
 _environment.filters.update(FILTERS)
 templates = Jinja2Templates(env=_environment)
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 def render(

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from cabinet_common.service import DbSession
-from cabinet_web.accounts import Role, authenticate
+from cabinet_web.accounts import Role, SignInLocked, authenticate
+from cabinet_web.formatting import long_date
 from cabinet_web.forms import Problems
 from cabinet_web.sessions import SignedIn, end_session, start_session
 from cabinet_web.templating import render
@@ -44,13 +45,20 @@ async def sign_in(
     if not password:
         problems.add("password", "Enter your password")
     if not problems:
-        async with session.begin():
-            user = await authenticate(session, user_id, password)
-            if user is not None:
-                response = RedirectResponse(HOME[Role(user.role)], status_code=303)
-                await start_session(session, response, request, user)
-                return response
-        problems.add("user-id", "Enter a correct user ID and password")
+        try:
+            async with session.begin():
+                user = await authenticate(session, user_id, password)
+                if user is not None:
+                    response = RedirectResponse(HOME[Role(user.role)], status_code=303)
+                    await start_session(session, response, request, user)
+                    return response
+            problems.add("user-id", "Enter a correct user ID and password")
+        except SignInLocked as locked:
+            problems.add(
+                "user-id",
+                "You entered the wrong password too many times. "
+                f"Try again after {long_date(locked.until)}",
+            )
     return render(
         request,
         "sign_in.html",
