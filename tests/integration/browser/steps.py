@@ -121,6 +121,7 @@ async def acknowledgement(visitor: Visitor) -> str:
     assert (await pdf.body()).startswith(b"%PDF")
     await page.get_by_role("link", name="View your acknowledgement").click()
     await expect(page.locator("body")).to_contain_text(reference.strip())
+    await visitor.check("Acknowledgement (HTML)")
     await page.go_back()
     return reference.strip()
 

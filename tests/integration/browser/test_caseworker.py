@@ -117,3 +117,27 @@ async def test_another_departments_return_is_not_found(
         assert response.status == 404, path
         await expect(visitor.page.get_by_role("heading", level=1)).to_have_text("Page not found")
     await visitor.check("Page not found")
+
+
+async def test_a_caseworker_accepts_a_held_return(
+    visitor: Visitor,
+    web_department: WebDepartment,
+    intake: httpx.AsyncClient,
+    cycles: httpx.AsyncClient,
+) -> None:
+    department = web_department.department
+    held = await hold_for_a_caseworker(department, intake, cycles)
+    page = visitor.page
+    await visitor.sign_in(web_department.user("caseworker"), web_department.password)
+    await visitor.goto(f"/queue/{held}")
+    await page.get_by_role("button", name="Accept return").click()
+    await page.get_by_role("button", name="Accept return").click()
+    await expect(page.locator(".govuk-error-summary")).to_be_visible()
+    await visitor.check("Caseworker: accept with errors")
+    await page.get_by_label("Why are you accepting this return?").fill(
+        "Two passengers shared the taxi and each paid their half"
+    )
+    await page.get_by_role("button", name="Accept return").click()
+    await expect(page.get_by_text("There is nothing more to decide")).to_be_visible()
+    await visitor.check("Caseworker: accepted return")
+    await obligation_in_status(cycles, department.id, held, "accepted")

@@ -126,3 +126,18 @@ async def test_a_filer_reaches_only_their_own_returns(
     for staff_page in ("/queue", "/paper", f"/queue/{neighbour}"):
         assert (await visitor.goto(staff_page)).status == 404, staff_page
     await expect(visitor.page.get_by_role("heading", level=1)).to_have_text("Page not found")
+
+
+async def test_a_filer_removes_a_receipt_they_added(
+    visitor: Visitor, web_department: WebDepartment
+) -> None:
+    page = visitor.page
+    await visitor.sign_in(web_department.user("filer-c"), web_department.password)
+    await page.get_by_role("link", name="Start").click()
+    await page.get_by_role("link", name="Add receipts").click()
+    parking = Receipt("Car Park Ltd", "6.50", receipt_files.png(), "parking.png", "image/png")
+    await add_receipt(visitor, parking, web_department.department.day(1))
+    await page.get_by_role("link", name="Remove").click()
+    await visitor.check("Remove a receipt")
+    await page.get_by_role("button", name="Yes, remove it").click()
+    await expect(page.locator("main")).to_contain_text("You have not added any receipts.")
