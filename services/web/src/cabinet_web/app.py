@@ -4,6 +4,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
+import structlog
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
@@ -14,7 +16,7 @@ from starlette.types import ASGIApp, Scope, Send
 
 from cabinet_common.service import database_runtime, serve
 from cabinet_web import multipart_csrf
-from cabinet_web.backend import Backend, NotFound
+from cabinet_web.backend import Backend, NotFound, Refused
 from cabinet_web.pages import account, caseworker, filer, help_pages, operator, paper
 from cabinet_web.security_headers import SecurityHeaders
 from cabinet_web.sessions import SignInRequired
@@ -22,6 +24,10 @@ from cabinet_web.settings import WebSettings
 from cabinet_web.templating import render
 
 STATIC = Path(__file__).parent / "static"
+
+log = structlog.get_logger(__name__)
+# How long a 503 page asks a client to wait before trying again.
+RETRY_AFTER_SECONDS = 30
 
 
 def create_app(settings: WebSettings) -> ASGIApp:
@@ -53,16 +59,25 @@ def create_app(settings: WebSettings) -> ASGIApp:
     async def not_found(request: Request, error: NotFound) -> Response:
         return render(request, "not_found.html", {"title": "Page not found"}, status_code=404)
 
+    @app.exception_handler(httpx.HTTPError)
+    async def unavailable(request: Request, error: httpx.HTTPError) -> Response:
+        """Intake or cycles cannot answer (down, restarting, or a 5xx): every page says
+        so, with a 503, instead of failing with a 500."""
+        log.warning("backend unavailable", path=request.url.path, error=repr(error))
+        return _unavailable_page(request)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused) -> Response:
+        """A refusal no page turned into a form error: its words, with its status."""
+        return _error_page(request, error.detail, error.status_code)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
             return await not_found(request, NotFound())
-        return render(
-            request,
-            "error.html",
-            {"title": "Sorry, there is a problem", "detail": error.detail},
-            status_code=error.status_code,
-        )
+        if error.status_code == 503:
+            return _unavailable_page(request)
+        return _error_page(request, error.detail, error.status_code)
 
     @app.get("/healthz", include_in_schema=False)
     async def liveness() -> dict[str, str]:
@@ -93,6 +108,26 @@ def create_app(settings: WebSettings) -> ASGIApp:
         send_csrf_failed=_csrf_failed,
     )
     return SecurityHeaders(protected)
+
+
+def _unavailable_page(request: Request) -> Response:
+    response = render(
+        request,
+        "service_unavailable.html",
+        {"title": "Sorry, the service is unavailable"},
+        status_code=503,
+    )
+    response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _error_page(request: Request, detail: str, status_code: int) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"title": "Sorry, there is a problem", "detail": detail},
+        status_code=status_code,
+    )
 
 
 CSRF_FAILED_PAGE = (STATIC / "csrf_failed.html").read_bytes()

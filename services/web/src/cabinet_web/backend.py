@@ -74,10 +74,15 @@ def segment(value: str) -> str:
 
 
 class Backend:
-    def __init__(self, intake_url: str, cycles_url: str) -> None:
+    def __init__(
+        self,
+        intake_url: str,
+        cycles_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,  # tests: a fake intake and cycles
+    ) -> None:
         timeout = httpx.Timeout(30.0, connect=5.0)
-        self._intake = httpx.AsyncClient(base_url=intake_url, timeout=timeout)
-        self._cycles = httpx.AsyncClient(base_url=cycles_url, timeout=timeout)
+        self._intake = httpx.AsyncClient(base_url=intake_url, timeout=timeout, transport=transport)
+        self._cycles = httpx.AsyncClient(base_url=cycles_url, timeout=timeout, transport=transport)
 
     def intake(self, department_id: str) -> DepartmentApi:
         return DepartmentApi(self._intake, department_id)

@@ -14,7 +14,6 @@ from cabinet_common.service import DbSession
 from cabinet_web.backend import Apis, DepartmentApi, NotFound, segment
 from cabinet_web.journey.filing import Filing, load_filing
 from cabinet_web.journey.lane import Lane
-from cabinet_web.journey.outage import unavailable_as_503
 from cabinet_web.journey.pages import journey_page, see_other
 from cabinet_web.sessions import CurrentUser
 
@@ -40,8 +39,7 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
             return see_other(filing.base)
         acknowledgement = None
         if filing.acknowledgement_reference or filing.obligation["status"] == "accepted":
-            with unavailable_as_503():
-                acknowledgement = await _acknowledgement(apis.cycles(user.department_id), filing)
+            acknowledgement = await _acknowledgement(apis.cycles(user.department_id), filing)
         return journey_page(
             request,
             filing,
@@ -59,10 +57,9 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
         session: DbSession,
     ) -> Response:
         filing = await load_filing(apis, session, lane, user, obligation_id)
-        with unavailable_as_503():
-            fetched = await apis.cycles(user.department_id).get_bytes(
-                f"/obligations/{segment(filing.obligation_id)}/acknowledgement.html"
-            )
+        fetched = await apis.cycles(user.department_id).get_bytes(
+            f"/obligations/{segment(filing.obligation_id)}/acknowledgement.html"
+        )
         return Response(
             fetched.content,
             media_type="text/html; charset=utf-8",
@@ -77,10 +74,9 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
         session: DbSession,
     ) -> Response:
         filing = await load_filing(apis, session, lane, user, obligation_id)
-        with unavailable_as_503():
-            fetched = await apis.cycles(user.department_id).get_bytes(
-                f"/obligations/{segment(filing.obligation_id)}/acknowledgement.pdf"
-            )
+        fetched = await apis.cycles(user.department_id).get_bytes(
+            f"/obligations/{segment(filing.obligation_id)}/acknowledgement.pdf"
+        )
         name = f"acknowledgement-{filing.acknowledgement_reference or filing.obligation_id}.pdf"
         return Response(
             fetched.content,

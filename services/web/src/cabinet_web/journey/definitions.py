@@ -1,16 +1,25 @@
 """Which form an obligation is filed on: the form type version its period was opened
 with (cycles' period), and that version's definition. Both never change once published,
-so each is fetched once per process and kept."""
+so each is fetched once per process and kept. A form type's current version (its name in
+the queue's filters) may change, and is never kept.
+
+The journey needs the form and fails without it (a 404, or a 503 while cycles cannot
+answer); a caseworker's page shows the obligation whatever: `shown_form`."""
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+import httpx
 
 from cabinet_common.form_types.definition import FormTypeDefinition
-from cabinet_web.backend import DepartmentApi, segment
-from cabinet_web.journey.outage import unavailable_as_503
+from cabinet_web.backend import DepartmentApi, NotFound, Refused, segment
 
 _versions: dict[tuple[str, str, str], int] = {}
 _definitions: dict[tuple[str, str, int], FormTypeDefinition] = {}
+_KEPT = 500  # of each: a process that has seen more starts again
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 async def form_type_version(
@@ -18,9 +27,10 @@ async def form_type_version(
 ) -> int:
     key = (department_id, form_type_id, period_key)
     if key not in _versions:
+        # Read through the period's quarter workflow, which can be busy (cycles: 503).
         path = f"/form-types/{segment(form_type_id)}/periods/{segment(period_key)}"
-        period = await _get(cycles, path)
-        _versions[key] = int(period["form_type_version"])
+        period: dict[str, Any] = await cycles.get(path)
+        _keep(_versions, key, int(period["form_type_version"]))
     return _versions[key]
 
 
@@ -29,8 +39,8 @@ async def definition(
 ) -> FormTypeDefinition:
     key = (department_id, form_type_id, version)
     if key not in _definitions:
-        body = await _get(cycles, f"/form-types/{segment(form_type_id)}/versions/{version}")
-        _definitions[key] = FormTypeDefinition.model_validate(body["definition"])
+        body = await cycles.get(f"/form-types/{segment(form_type_id)}/versions/{version}")
+        _keep(_definitions, key, FormTypeDefinition.model_validate(body["definition"]))
     return _definitions[key]
 
 
@@ -44,11 +54,42 @@ async def obligation_form(
     return version, await definition(cycles, department_id, obligation["form_type_id"], version)
 
 
-async def _get(cycles: DepartmentApi, path: str) -> dict[str, Any]:
-    # The period's version is read through its quarter workflow, which can be busy.
-    with unavailable_as_503():
-        body: dict[str, Any] = await cycles.get(path)
-    return body
+async def current_definition(cycles: DepartmentApi, form_type_id: str) -> FormTypeDefinition | None:
+    """The form type's current version (not kept: a new version may change it), or None
+    if the department has no such form type."""
+    try:
+        body = await cycles.get(f"/form-types/{segment(form_type_id)}")
+    except (NotFound, Refused):
+        return None
+    return FormTypeDefinition.model_validate(body["definition"])
+
+
+async def form_name(cycles: DepartmentApi, form_type_id: str) -> str:
+    """The form type's name as its current version has it (its id if there is none)."""
+    current = await current_definition(cycles, form_type_id)
+    return current.name if current is not None else form_type_id
+
+
+async def shown_form(
+    cycles: DepartmentApi, department_id: str, obligation: dict[str, Any]
+) -> FormTypeDefinition | None:
+    """The form to show an obligation's answers with, on a caseworker's page: the version
+    its period was opened with; while that cannot be read, the current version; None if
+    there is neither (the answers are then shown under their ids)."""
+    form_type_id = str(obligation["form_type_id"])
+    try:
+        version = await form_type_version(
+            cycles, department_id, form_type_id, str(obligation["period_key"])
+        )
+        return await definition(cycles, department_id, form_type_id, version)
+    except (NotFound, Refused, httpx.HTTPStatusError):
+        return await current_definition(cycles, form_type_id)
+
+
+def _keep(kept: dict[K, V], key: K, value: V) -> None:
+    if len(kept) >= _KEPT:
+        kept.clear()
+    kept[key] = value
 
 
 def period_words(start: date | str, end: date | str) -> str:

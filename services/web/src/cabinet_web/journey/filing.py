@@ -12,19 +12,19 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_web import drafts
 from cabinet_web.answers_form import Page, question_pages
-from cabinet_web.backend import Backend, NotFound, segment
+from cabinet_web.backend import Backend, DepartmentApi, NotFound, segment
+from cabinet_web.filer_register import filer_name
 from cabinet_web.journey.definitions import obligation_form, period_words
 from cabinet_web.journey.lane import Lane
-from cabinet_web.journey.outage import unavailable_as_503
+from cabinet_web.obligations import SETTLED, intake_obligation
 from cabinet_web.sessions import CurrentUser
 from cabinet_web.tables import Draft, DraftReceipt
-
-SETTLED = frozenset({"accepted", "waived", "closed"})
 
 
 @dataclass
@@ -39,6 +39,9 @@ class Filing:
     latest: dict[str, Any] | None  # intake's latest version of the submission
     draft: Draft | None  # the draft in progress (None: nothing saved yet)
     filer_name: str
+    # A draft started before the submission moved on: pages ignore it; the next change
+    # (a POST) deletes it before it starts a new one.
+    stale_draft: Draft | None = None
 
     @property
     def obligation_id(self) -> str:
@@ -168,13 +171,35 @@ class Filing:
         (it was sent, or sent again elsewhere), the draft is stale."""
         return self.can_send and draft.based_on_version == self._based_on()
 
+    async def discard_stale_draft(self, session: AsyncSession) -> None:
+        """Delete the stale draft, if any (call inside a transaction)."""
+        if self.stale_draft is not None:
+            await drafts.delete_draft(session, self.stale_draft.draft_id)
+            self.stale_draft = None
+
     async def ensure_draft(self, session: AsyncSession) -> Draft:
         """The draft, made now if there is none (call inside a transaction)."""
         if self.draft is None:
-            self.draft = drafts.new_draft(self.draft_start())
-            session.add(self.draft)
+            await self.discard_stale_draft(session)
+            self.draft = await _new_draft(session, self.draft_start())
         drafts.touch(self.draft, self._keyed_by())
         return self.draft
+
+
+async def _new_draft(session: AsyncSession, start: drafts.DraftStart) -> Draft:
+    """A new draft; or, when another request made it a moment before (two first saves
+    at once: a double click, or two tabs), that one."""
+    draft = drafts.new_draft(start)
+    try:
+        async with session.begin_nested():
+            session.add(draft)
+    except IntegrityError:
+        # The savepoint is rolled back (the draft not added); the transaction goes on.
+        existing = await drafts.find_draft(session, start.obligation_id, start.channel)
+        if existing is None:
+            raise
+        return existing
+    return draft
 
 
 async def load_filing(
@@ -187,15 +212,16 @@ async def load_filing(
     """The return, or NotFound if the obligation is not one this user may open."""
     cycles = backend.cycles(user.department_id)
     intake = backend.intake(user.department_id)
-    path = f"/obligations/{segment(obligation_id)}"
-    with unavailable_as_503():
-        obligation, known = await asyncio.gather(cycles.get(path), _intake_obligation(intake, path))
-        if not lane.may_open(user, obligation):
-            raise NotFound(obligation_id)
-        submission_id = known.get("submission_id") if known else None
-        latest_task = _latest_version(intake, submission_id)
-        form_task = obligation_form(cycles, user.department_id, obligation)
-        latest, (version, definition) = await asyncio.gather(latest_task, form_task)
+    obligation, known = await asyncio.gather(
+        cycles.get(f"/obligations/{segment(obligation_id)}"),
+        intake_obligation(intake, obligation_id),
+    )
+    if not lane.may_open(user, obligation):
+        raise NotFound(obligation_id)
+    submission_id = known.get("submission_id") if known else None
+    latest_task = _latest_version(intake, submission_id)
+    form_task = obligation_form(cycles, user.department_id, obligation)
+    latest, (version, definition) = await asyncio.gather(latest_task, form_task)
     async with session.begin():
         draft = await drafts.find_draft(session, obligation_id, lane.channel)
     filing = Filing(
@@ -211,47 +237,21 @@ async def load_filing(
         filer_name="",
     )
     if draft is not None and not filing.draft_is_current(draft):
-        async with session.begin():
-            await drafts.delete_draft(session, draft.draft_id)
-        session.expunge(draft)
-        draft = None
+        filing.stale_draft, draft = draft, None  # deleted by the next change, not by a GET
     filing.draft = draft
     if draft is not None:
         filing.filer_name = draft.filer_name
     else:
-        with unavailable_as_503():
-            filing.filer_name = await _filer_name(backend, user, obligation)
+        filer_id = str(obligation["filer_id"])
+        filing.filer_name = await filer_name(backend, user.department_id, filer_id)
     return filing
 
 
-async def _intake_obligation(intake: Any, path: str) -> dict[str, Any] | None:
-    """Intake's view (its submission); None while intake has not heard of it yet."""
-    try:
-        known: dict[str, Any] = await intake.get(path)
-    except NotFound:
-        return None
-    return known
-
-
-async def _latest_version(intake: Any, submission_id: str | None) -> dict[str, Any] | None:
+async def _latest_version(
+    intake: DepartmentApi, submission_id: str | None
+) -> dict[str, Any] | None:
     if not submission_id:
         return None
     submission = await intake.get(f"/submissions/{segment(submission_id)}")
     versions: list[dict[str, Any]] = submission["versions"]
     return versions[-1] if versions else None
-
-
-async def _filer_name(backend: Backend, user: CurrentUser, obligation: dict[str, Any]) -> str:
-    """The filer's name as the register has it."""
-    return await filer_name(backend, user.department_id, str(obligation["filer_id"]))
-
-
-async def filer_name(backend: Backend, department_id: str, filer_id: str) -> str:
-    names = await filer_names(backend, department_id)
-    return names.get(filer_id, filer_id)
-
-
-async def filer_names(backend: Backend, department_id: str) -> dict[str, str]:
-    """Every filer of the department by id (cycles has no one-filer read)."""
-    filers = await backend.cycles(department_id).get("/filers")
-    return {str(f["filer_id"]): str(f["name"]) for f in filers}

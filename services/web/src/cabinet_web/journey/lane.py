@@ -9,7 +9,6 @@ from cabinet_web.sessions import CaseworkerUser, CurrentUser, FilerUser
 
 @dataclass(frozen=True)
 class Lane:
-    name: str
     prefix: str  # the list page; a return's pages are under prefix/{obligation_id}
     section: str  # the navigation item lit on its pages
     channel: str  # what intake records: "online" or "paper"
@@ -32,9 +31,5 @@ class Lane:
         return f"{self.prefix}/{obligation_id}"
 
 
-FILER = Lane(
-    name="filer", prefix="/returns", section="returns", channel="online", user_type=FilerUser
-)
-PAPER = Lane(
-    name="paper", prefix="/paper", section="paper", channel="paper", user_type=CaseworkerUser
-)
+FILER = Lane(prefix="/returns", section="returns", channel="online", user_type=FilerUser)
+PAPER = Lane(prefix="/paper", section="paper", channel="paper", user_type=CaseworkerUser)

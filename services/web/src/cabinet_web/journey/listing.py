@@ -9,7 +9,6 @@ from cabinet_web.backend import DepartmentApi
 from cabinet_web.journey.definitions import obligation_form, period_words
 from cabinet_web.journey.lane import Lane
 
-SETTLED = frozenset({"accepted", "waived", "closed"})
 FILEABLE = frozenset({"open", "overdue", "escalated"})
 
 

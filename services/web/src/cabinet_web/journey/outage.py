@@ -1,5 +1,6 @@
 """When intake or cycles cannot answer (down, restarting, or failing), a page says so
-with a 503 instead of failing with a 500."""
+with a 503 instead of failing with a 500. The app's handler does this for every page
+(cabinet_web.app); this wrapper is what the pages written before it still use."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -16,8 +16,8 @@ from cabinet_web.formatting import LONDON
 from cabinet_web.forms import Problems
 from cabinet_web.journey.filing import Filing, load_filing
 from cabinet_web.journey.lane import Lane
-from cabinet_web.journey.outage import unavailable_as_503
 from cabinet_web.journey.pages import journey_page, see_other, unless_sendable
+from cabinet_web.receipt_file_response import receipt_file_response
 from cabinet_web.receipt_form import ReceiptRules, read_line, rules_for, screen_upload
 from cabinet_web.sessions import CurrentUser
 
@@ -90,11 +90,9 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
         sent = next((r for r in filing.latest_receipts if r["receipt_id"] == receipt_id), None)
         if sent is None or filing.submission_id is None:
             raise NotFound(receipt_id)
-        intake = apis.intake(user.department_id)
-        with unavailable_as_503():
-            fetched = await intake.get_bytes(
-                f"/submissions/{segment(filing.submission_id)}/receipts/{segment(receipt_id)}/file"
-            )
+        fetched = await apis.intake(user.department_id).get_bytes(
+            f"/submissions/{segment(filing.submission_id)}/receipts/{segment(receipt_id)}/file"
+        )
         return _file(fetched.content, sent["media_type"], sent["file_name"])
 
     @router.get(base + "/{receipt_id}/remove")
@@ -184,14 +182,7 @@ def _removable(filing: Filing, receipt_id: str) -> dict[str, object]:
 
 
 def _file(content: bytes, media_type: str, file_name: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "content-disposition": inline_disposition(file_name),
-            "cache-control": "no-store",
-        },
-    )
+    return receipt_file_response(content, media_type, inline_disposition(file_name))
 
 
 def _rules(filing: Filing) -> ReceiptRules:

@@ -7,11 +7,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet_web import drafts
 from cabinet_web.answers_form import answers_to_send
-from cabinet_web.backend import DepartmentApi, Refused, segment
+from cabinet_web.backend import DepartmentApi, NotFound, Refused, segment
 from cabinet_web.journey.filing import Filing
 from cabinet_web.tables import Draft
 
@@ -23,6 +24,9 @@ class Outcome:
     problems: list[dict[str, str | None]] = field(default_factory=list)
     # Refused because the submission already moved on (accepted, or sent from elsewhere).
     moved_on: bool = False
+    # Not sent, for now: intake could not answer, or has not heard of the obligation yet
+    # (it learns of it from an event that can lag). The draft is kept, to send again.
+    try_later: bool = False
 
 
 def submission_body(filing: Filing, draft: Draft) -> dict[str, Any]:
@@ -73,6 +77,8 @@ async def send(
             files=files or None,
             headers={"Idempotency-Key": draft.idempotency_key},
         )
+    except (httpx.HTTPError, NotFound):
+        return Outcome(sent=False, try_later=True)
     except Refused as refused:
         if refused.status_code == 409:
             return Outcome(sent=False, moved_on=True, problems=[_general(refused.detail)])

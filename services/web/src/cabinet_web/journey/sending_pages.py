@@ -4,7 +4,6 @@ linking to the page where it is put right."""
 
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Request, Response
 
 from cabinet_common.service import DbSession
@@ -81,6 +80,9 @@ def add_sending_routes(router: APIRouter, lane: Lane) -> None:
     ) -> Response:
         filing = await load_filing(apis, session, lane, user, obligation_id)
         if (elsewhere := unless_sendable(filing)) is not None:
+            if filing.stale_draft is not None:  # left from before it was sent
+                async with session.begin():
+                    await filing.discard_stale_draft(session)
             return elsewhere  # sent already (a second click lands here)
         field = declaration_field(filing.definition)
         form = await request.form()
@@ -96,9 +98,8 @@ def add_sending_routes(router: APIRouter, lane: Lane) -> None:
             return _declaration_page(request, filing, problems, status_code=400)
         if problems_to_fix(filing):
             return see_other(f"{filing.base}/check")
-        try:
-            outcome = await send(apis.intake(user.department_id), session, filing, draft)
-        except httpx.HTTPError:
+        outcome = await send(apis.intake(user.department_id), session, filing, draft)
+        if outcome.try_later:
             problems = Problems()
             problems.add(field.id if field else "send", NOT_SENT)
             return _declaration_page(request, filing, problems, status_code=503)

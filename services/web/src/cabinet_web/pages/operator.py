@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from cabinet_web.backend import Apis, DepartmentApi
+from cabinet_web.filer_register import filer_names
 from cabinet_web.formatting import LONDON
 from cabinet_web.sessions import OperatorUser
 from cabinet_web.status_chart import bar_chart, percent, status_bars
@@ -51,7 +52,8 @@ async def dashboard(
     total: int = counted["total"]
     name = f"{shown['form_type_name']}, {shown['period_key']}"
     late, late_total = await _late(cycles, shown, dict(counts))
-    filer_names = await _filer_names(cycles) if late else {}
+    late_filers = {obligation["filer_id"] for obligation in late}
+    names = await filer_names(apis, user.department_id, including=late_filers) if late else {}
     today = datetime.now(LONDON).date()
 
     context |= {
@@ -77,7 +79,7 @@ async def dashboard(
         "late": [
             {
                 **obligation,
-                "filer_name": filer_names.get(obligation["filer_id"], obligation["filer_id"]),
+                "filer_name": names.get(obligation["filer_id"], obligation["filer_id"]),
                 "days_overdue": _days_overdue(obligation["due_date"], today),
             }
             for obligation in late
@@ -104,11 +106,6 @@ async def _late(
             )
     late.sort(key=lambda o: (o["due_date"], o["filer_id"], o["status"]))
     return late, sum(counts.get(status, 0) for status in LATE_STATUSES)
-
-
-async def _filer_names(cycles: DepartmentApi) -> dict[str, str]:
-    filers: list[dict[str, Any]] = await cycles.get("/filers")
-    return {filer["filer_id"]: filer["name"] for filer in filers}
 
 
 def _days_overdue(due_date: str, today: date) -> int:
