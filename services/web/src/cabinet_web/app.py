@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Scope, Send
 from cabinet_common.service import database_runtime, serve
 from cabinet_web import multipart_csrf
 from cabinet_web.backend import Backend, NotFound, Refused
+from cabinet_web.journey.pages import SeeOther
 from cabinet_web.pages import account, caseworker, filer, help_pages, operator, paper
 from cabinet_web.security_headers import SecurityHeaders
 from cabinet_web.sessions import SignInRequired
@@ -54,6 +55,10 @@ def create_app(settings: WebSettings) -> ASGIApp:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, error: SignInRequired) -> Response:
         return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(SeeOther)
+    async def see_other(request: Request, error: SeeOther) -> Response:
+        return RedirectResponse(error.url, status_code=303)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> Response:

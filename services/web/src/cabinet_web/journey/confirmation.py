@@ -10,12 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
-from cabinet_common.service import DbSession
 from cabinet_web.backend import Apis, DepartmentApi, NotFound, segment
-from cabinet_web.journey.filing import Filing, load_filing
+from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import Lane
-from cabinet_web.journey.pages import journey_page, see_other
-from cabinet_web.sessions import CurrentUser
+from cabinet_web.journey.pages import filing_dependencies, journey_page, see_other
 
 ACKNOWLEDGEMENT_CSP = (
     "sandbox; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
@@ -25,21 +23,17 @@ ACKNOWLEDGEMENT_CSP = (
 
 def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
     base = lane.prefix + "/{obligation_id}"
+    deps = filing_dependencies(lane)
 
     @router.get(base + "/confirmation")
     async def confirmation(
-        request: Request,
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        request: Request, filing: Annotated[Filing, deps.opened], apis: Apis
     ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
         if filing.latest is None and filing.can_send:
             return see_other(filing.base)
         acknowledgement = None
         if filing.acknowledgement_reference or filing.obligation["status"] == "accepted":
-            acknowledgement = await _acknowledgement(apis.cycles(user.department_id), filing)
+            acknowledgement = await _acknowledgement(apis.cycles(filing.user.department_id), filing)
         return journey_page(
             request,
             filing,
@@ -50,42 +44,32 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
         )
 
     @router.get(base + "/acknowledgement.html")
-    async def acknowledgement_html(
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
-    ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        fetched = await apis.cycles(user.department_id).get_bytes(
-            f"/obligations/{segment(filing.obligation_id)}/acknowledgement.html"
-        )
+    async def acknowledgement_html(filing: Annotated[Filing, deps.opened], apis: Apis) -> Response:
         return Response(
-            fetched.content,
+            await _acknowledgement_file(apis, filing, "html"),
             media_type="text/html; charset=utf-8",
             headers={"content-security-policy": ACKNOWLEDGEMENT_CSP, "cache-control": "no-store"},
         )
 
     @router.get(base + "/acknowledgement.pdf")
-    async def acknowledgement_pdf(
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
-    ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        fetched = await apis.cycles(user.department_id).get_bytes(
-            f"/obligations/{segment(filing.obligation_id)}/acknowledgement.pdf"
-        )
+    async def acknowledgement_pdf(filing: Annotated[Filing, deps.opened], apis: Apis) -> Response:
         name = f"acknowledgement-{filing.acknowledgement_reference or filing.obligation_id}.pdf"
         return Response(
-            fetched.content,
+            await _acknowledgement_file(apis, filing, "pdf"),
             media_type="application/pdf",
             headers={
                 "content-disposition": f'attachment; filename="{name}"',
                 "cache-control": "no-store",
             },
         )
+
+
+async def _acknowledgement_file(apis: Apis, filing: Filing, extension: str) -> bytes:
+    """The acknowledgement as cycles renders it: "html" or "pdf"."""
+    fetched = await apis.cycles(filing.user.department_id).get_bytes(
+        f"/obligations/{segment(filing.obligation_id)}/acknowledgement.{extension}"
+    )
+    return fetched.content
 
 
 async def _acknowledgement(cycles: DepartmentApi, filing: Filing) -> dict[str, Any] | None:

@@ -17,28 +17,26 @@ from cabinet_web.answers_form import (
     page_problems,
     read_page,
 )
-from cabinet_web.backend import Apis, NotFound
+from cabinet_web.backend import NotFound
 from cabinet_web.forms import Problems
-from cabinet_web.journey.filing import Filing, load_filing
+from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import Lane
-from cabinet_web.journey.pages import journey_page, question_url, see_other, unless_sendable
-from cabinet_web.sessions import CurrentUser
+from cabinet_web.journey.pages import (
+    filing_dependencies,
+    journey_page,
+    question_url,
+    see_other,
+)
 
 DATE_PARTS = ("day", "month", "year")
 
 
 def add_question_routes(router: APIRouter, lane: Lane) -> None:
     base = lane.prefix + "/{obligation_id}"
+    deps = filing_dependencies(lane)
 
     @router.get(base)
-    async def task_list(
-        request: Request,
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
-    ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
+    async def task_list(request: Request, filing: Annotated[Filing, deps.opened]) -> Response:
         if filing.mode == "sent":
             return see_other(f"{filing.base}/confirmation")
         return journey_page(
@@ -48,33 +46,22 @@ def add_question_routes(router: APIRouter, lane: Lane) -> None:
     @router.get(base + "/questions/{page_id}")
     async def question(
         request: Request,
-        obligation_id: str,
         page_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        filing: Annotated[Filing, deps.sendable],
         came_from: Annotated[str, Query(alias="from")] = "",
     ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
         page = _page(filing, page_id)
         return _question_page(request, filing, page, filing.answers, None, came_from == "check")
 
     @router.post(base + "/questions/{page_id}")
     async def answer(
         request: Request,
-        obligation_id: str,
         page_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
+        filing: Annotated[Filing, deps.sendable],
         session: DbSession,
         action: Annotated[str, Form()] = "continue",
         came_from: Annotated[str, Form(alias="from")] = "",
     ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
         page = _page(filing, page_id)
         posted = {
             key: value for key, value in (await request.form()).items() if isinstance(value, str)

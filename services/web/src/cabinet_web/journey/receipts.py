@@ -14,44 +14,28 @@ from cabinet_web import drafts
 from cabinet_web.backend import Apis, NotFound, segment
 from cabinet_web.formatting import LONDON
 from cabinet_web.forms import Problems
-from cabinet_web.journey.filing import Filing, load_filing
+from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import Lane
-from cabinet_web.journey.pages import journey_page, see_other, unless_sendable
+from cabinet_web.journey.pages import filing_dependencies, journey_page, see_other
 from cabinet_web.receipt_file_response import receipt_file_response
 from cabinet_web.receipt_form import ReceiptRules, read_line, rules_for, screen_upload
-from cabinet_web.sessions import CurrentUser
 
 LINE_FIELDS = ("date-day", "date-month", "date-year", "amount", "payee", "category")
 
 
 def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
     base = lane.prefix + "/{obligation_id}/receipts"
+    deps = filing_dependencies(lane)
 
     @router.get(base)
-    async def receipts(
-        request: Request,
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
-    ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
+    async def receipts(request: Request, filing: Annotated[Filing, deps.sendable]) -> Response:
         added = request.query_params.get("added") == "1"
         return _receipts_page(request, filing, {}, None, added=added)
 
     @router.post(base)
     async def add_receipt(
-        request: Request,
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        request: Request, filing: Annotated[Filing, deps.sendable], session: DbSession
     ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
         form = await request.form()
         posted = {key: str(form.get(key, "")) for key in LINE_FIELDS}
         upload = form.get("file")
@@ -74,14 +58,9 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
 
     @router.get(base + "/{receipt_id}/file")
     async def receipt_file(
-        obligation_id: str,
-        receipt_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        receipt_id: str, filing: Annotated[Filing, deps.opened], apis: Apis, session: DbSession
     ) -> Response:
         """A receipt's file: one added to the draft, or one of the version sent before."""
-        filing = await load_filing(apis, session, lane, user, obligation_id)
         added = next((r for r in filing.added_receipts if r.receipt_id == receipt_id), None)
         if added is not None and filing.draft is not None:
             async with session.begin():
@@ -90,23 +69,15 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
         sent = next((r for r in filing.latest_receipts if r["receipt_id"] == receipt_id), None)
         if sent is None or filing.submission_id is None:
             raise NotFound(receipt_id)
-        fetched = await apis.intake(user.department_id).get_bytes(
+        fetched = await apis.intake(filing.user.department_id).get_bytes(
             f"/submissions/{segment(filing.submission_id)}/receipts/{segment(receipt_id)}/file"
         )
         return _file(fetched.content, sent["media_type"], sent["file_name"])
 
     @router.get(base + "/{receipt_id}/remove")
     async def confirm_removal(
-        request: Request,
-        obligation_id: str,
-        receipt_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        request: Request, receipt_id: str, filing: Annotated[Filing, deps.sendable]
     ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
         receipt = _removable(filing, receipt_id)
         return journey_page(
             request,
@@ -118,15 +89,8 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
 
     @router.post(base + "/{receipt_id}/remove")
     async def remove(
-        obligation_id: str,
-        receipt_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        receipt_id: str, filing: Annotated[Filing, deps.sendable], session: DbSession
     ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
         _removable(filing, receipt_id)
         async with session.begin():
             draft = await filing.ensure_draft(session)
@@ -136,16 +100,9 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
 
     @router.post(base + "/{receipt_id}/keep")
     async def keep(
-        obligation_id: str,
-        receipt_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        receipt_id: str, filing: Annotated[Filing, deps.sendable], session: DbSession
     ) -> Response:
         """Put back a receipt of the version sent before that was left out."""
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
         if receipt_id not in {r["receipt_id"] for r in filing.left_out_receipts}:
             raise NotFound(receipt_id)
         async with session.begin():

@@ -17,35 +17,27 @@ from cabinet_web.answers_form import (
 )
 from cabinet_web.backend import Apis
 from cabinet_web.forms import Problems
-from cabinet_web.journey.filing import Filing, load_filing
+from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import Lane
 from cabinet_web.journey.pages import (
     LinkedProblems,
+    ensure_sendable,
+    filing_dependencies,
     journey_page,
     question_url,
     see_other,
-    unless_sendable,
 )
 from cabinet_web.journey.sending import send
-from cabinet_web.sessions import CurrentUser
 
 NOT_SENT = "Your return could not be sent just now. Try again in a few minutes."
 
 
 def add_sending_routes(router: APIRouter, lane: Lane) -> None:
     base = lane.prefix + "/{obligation_id}"
+    deps = filing_dependencies(lane)
 
     @router.get(base + "/check")
-    async def check_answers(
-        request: Request,
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
-    ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
+    async def check_answers(request: Request, filing: Annotated[Filing, deps.sendable]) -> Response:
         return journey_page(
             request,
             filing,
@@ -56,34 +48,19 @@ def add_sending_routes(router: APIRouter, lane: Lane) -> None:
         )
 
     @router.get(base + "/declaration")
-    async def declaration(
-        request: Request,
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
-    ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            return elsewhere
+    async def declaration(request: Request, filing: Annotated[Filing, deps.sendable]) -> Response:
         if problems_to_fix(filing):
             return see_other(f"{filing.base}/check")
         return _declaration_page(request, filing, None)
 
     @router.post(base + "/declaration")
     async def accept_and_send(
-        request: Request,
-        obligation_id: str,
-        user: Annotated[CurrentUser, lane.signed_in],
-        apis: Apis,
-        session: DbSession,
+        request: Request, filing: Annotated[Filing, deps.opened], apis: Apis, session: DbSession
     ) -> Response:
-        filing = await load_filing(apis, session, lane, user, obligation_id)
-        if (elsewhere := unless_sendable(filing)) is not None:
-            if filing.stale_draft is not None:  # left from before it was sent
-                async with session.begin():
-                    await filing.discard_stale_draft(session)
-            return elsewhere  # sent already (a second click lands here)
+        if not filing.can_send and filing.stale_draft is not None:
+            async with session.begin():  # left from before it was sent
+                await filing.discard_stale_draft(session)
+        ensure_sendable(filing)  # sent already (a second click lands here)
         field = declaration_field(filing.definition)
         form = await request.form()
         async with session.begin():
@@ -98,7 +75,7 @@ def add_sending_routes(router: APIRouter, lane: Lane) -> None:
             return _declaration_page(request, filing, problems, status_code=400)
         if problems_to_fix(filing):
             return see_other(f"{filing.base}/check")
-        outcome = await send(apis.intake(user.department_id), session, filing, draft)
+        outcome = await send(apis.intake(filing.user.department_id), session, filing, draft)
         if outcome.try_later:
             problems = Problems()
             problems.add(field.id if field else "send", NOT_SENT)

@@ -3,11 +3,12 @@ date), each a Temporal Update through cycles' API. Each answers 303 back to the
 obligation page, where a banner says what was done."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from cabinet_web.backend import Apis, Refused, segment
@@ -106,6 +107,14 @@ async def _current_version(apis: Apis, department_id: str, obligation_id: str) -
     return int(submission["current_version"])
 
 
+async def _case(obligation_id: str, user: CaseworkerUser, apis: Apis) -> dict[str, Any]:
+    """The obligation named in the URL, as the decision pages show it."""
+    return await load_case(apis, user.department_id, obligation_id)
+
+
+Case = Annotated[dict[str, Any], Depends(_case)]
+
+
 def _back_to_case(obligation_id: str) -> Response:
     return RedirectResponse(f"/queue/{segment(obligation_id)}", status_code=303)
 
@@ -132,86 +141,63 @@ def _decision_page(
     )
 
 
-ACCEPT_TITLE = "Why are you accepting this return?"
+def add_reason_decision(
+    decision: str, title: str, missing: str, may_decide: Callable[[dict[str, Any]], bool]
+) -> None:
+    """The two routes of a decision whose form is just a reason (accept, waive): its page
+    (back to the case when the decision cannot be made) and its POST. The template is
+    caseworker/{decision}.html; `missing` is the error for an empty reason."""
+    template = f"{decision}.html"
+
+    @router.get(f"/queue/{{obligation_id}}/{decision}", name=f"{decision}_page")
+    async def decision_page(request: Request, obligation_id: str, case: Case) -> Response:
+        if not may_decide(case):
+            return _back_to_case(obligation_id)
+        return _decision_page(request, template, title, case, {"reason": ""})
+
+    @router.post(f"/queue/{{obligation_id}}/{decision}", name=decision)
+    async def decide(
+        request: Request,
+        obligation_id: str,
+        user: CaseworkerUser,
+        apis: Apis,
+        case: Case,
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        problems = Problems()
+        reason = check_reason(problems, "reason", reason, missing)
+        if not problems:
+            try:
+                state = await _send(
+                    apis, user, case, decision, {"actor": user.user_id, "reason": reason}
+                )
+            except _NotDecided as error:
+                problems.add("reason", str(error))
+            else:
+                done = DECIDED_STATUS[decision]
+                return await _decided(apis, user.department_id, obligation_id, state, done)
+        return _decision_page(request, template, title, case, {"reason": reason}, problems)
 
 
-@router.get("/queue/{obligation_id}/accept")
-async def accept_page(
-    request: Request, obligation_id: str, user: CaseworkerUser, apis: Apis
-) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
-    if not case["can_accept"]:
-        return _back_to_case(obligation_id)
-    return _decision_page(request, "accept.html", ACCEPT_TITLE, case, {"reason": ""})
-
-
-@router.post("/queue/{obligation_id}/accept")
-async def accept(
-    request: Request,
-    obligation_id: str,
-    user: CaseworkerUser,
-    apis: Apis,
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
-    problems = Problems()
-    reason = check_reason(problems, "reason", reason, "Enter why you are accepting this return")
-    if not problems:
-        try:
-            state = await _send(
-                apis, user, case, "accept", {"actor": user.user_id, "reason": reason}
-            )
-        except _NotDecided as error:
-            problems.add("reason", str(error))
-        else:
-            return await _decided(apis, user.department_id, obligation_id, state, "accepted")
-    return _decision_page(request, "accept.html", ACCEPT_TITLE, case, {"reason": reason}, problems)
-
-
-WAIVE_TITLE = "Why are you waiving this return?"
-
-
-@router.get("/queue/{obligation_id}/waive")
-async def waive_page(
-    request: Request, obligation_id: str, user: CaseworkerUser, apis: Apis
-) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
-    if case["settled"]:
-        return _back_to_case(obligation_id)
-    return _decision_page(request, "waive.html", WAIVE_TITLE, case, {"reason": ""})
-
-
-@router.post("/queue/{obligation_id}/waive")
-async def waive(
-    request: Request,
-    obligation_id: str,
-    user: CaseworkerUser,
-    apis: Apis,
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
-    problems = Problems()
-    reason = check_reason(problems, "reason", reason, "Enter why you are waiving this return")
-    if not problems:
-        try:
-            state = await _send(
-                apis, user, case, "waive", {"actor": user.user_id, "reason": reason}
-            )
-        except _NotDecided as error:
-            problems.add("reason", str(error))
-        else:
-            return await _decided(apis, user.department_id, obligation_id, state, "waived")
-    return _decision_page(request, "waive.html", WAIVE_TITLE, case, {"reason": reason}, problems)
+add_reason_decision(
+    "accept",
+    "Why are you accepting this return?",
+    "Enter why you are accepting this return",
+    lambda case: bool(case["can_accept"]),
+)
+add_reason_decision(
+    "waive",
+    "Why are you waiving this return?",
+    "Enter why you are waiving this return",
+    lambda case: not case["settled"],
+)
 
 
 EXTEND_TITLE = "Extend the due date"
 
 
 @router.get("/queue/{obligation_id}/extend")
-async def extend_page(
-    request: Request, obligation_id: str, user: CaseworkerUser, apis: Apis
-) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
+async def extend_page(request: Request, obligation_id: str, case: Case) -> Response:
     if case["settled"]:
         return _back_to_case(obligation_id)
     values = {"due-date-day": "", "due-date-month": "", "due-date-year": "", "reason": ""}
@@ -232,12 +218,12 @@ async def extend(
     obligation_id: str,
     user: CaseworkerUser,
     apis: Apis,
+    case: Case,
     day: Annotated[str, Form(alias="due-date-day")] = "",
     month: Annotated[str, Form(alias="due-date-month")] = "",
     year: Annotated[str, Form(alias="due-date-year")] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
     problems = Problems()
     current = date.fromisoformat(case["obligation"]["due_date"])
     answer: DateAnswer = check_new_due_date(
@@ -284,24 +270,27 @@ def _return_context(case: dict[str, Any], values: dict[str, str]) -> dict[str, A
     }
 
 
-@router.get("/queue/{obligation_id}/return")
-async def return_page(
-    request: Request, obligation_id: str, user: CaseworkerUser, apis: Apis
+def _return_page(
+    request: Request,
+    case: dict[str, Any],
+    values: dict[str, str],
+    problems: Problems | None = None,
 ) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
+    context = {**case, **_return_context(case, values)}
+    return _decision_page(request, "return.html", RETURN_TITLE, context, values, problems)
+
+
+@router.get("/queue/{obligation_id}/return")
+async def return_page(request: Request, obligation_id: str, case: Case) -> Response:
     if not case["can_return"]:
         return _back_to_case(obligation_id)
-    values: dict[str, str] = {"version": str(case["latest"]["version"])}
-    return _decision_page(
-        request, "return.html", RETURN_TITLE, {**case, **_return_context(case, values)}, values
-    )
+    return _return_page(request, case, {"version": str(case["latest"]["version"])})
 
 
 @router.post("/queue/{obligation_id}/return")
 async def return_submission(
-    request: Request, obligation_id: str, user: CaseworkerUser, apis: Apis
+    request: Request, obligation_id: str, user: CaseworkerUser, apis: Apis, case: Case
 ) -> Response:
-    case = await load_case(apis, user.department_id, obligation_id)
     if not case["latest"]:
         return _back_to_case(obligation_id)
     form = await request.form()
@@ -314,15 +303,7 @@ async def return_submission(
             f"The filer has sent version {latest_version} of this return since you opened "
             "the page: check it, then decide again",
         )
-        values = {"version": latest_version}
-        return _decision_page(
-            request,
-            "return.html",
-            RETURN_TITLE,
-            {**case, **_return_context(case, values)},
-            values,
-            problems,
-        )
+        return _return_page(request, case, {"version": latest_version}, problems)
     returning = read_return_form(
         {k: v for k, v in form.items() if isinstance(v, str)},
         [r["receipt_id"] for r in case["receipts"]] if case["receipts_returnable"] else [],
@@ -338,14 +319,7 @@ async def return_submission(
         else:
             return await _decided(apis, user.department_id, obligation_id, state, "returned")
     values = {**returning.values, "version": latest_version}
-    return _decision_page(
-        request,
-        "return.html",
-        RETURN_TITLE,
-        {**case, **_return_context(case, values)},
-        values,
-        problems,
-    )
+    return _return_page(request, case, values, problems)
 
 
 def _refusal(error: Refused) -> str:
