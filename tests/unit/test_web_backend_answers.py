@@ -336,6 +336,31 @@ def test_a_decision_refused_for_another_reason_is_a_form_error(
     assert "The workflow refused: already decided" in response.text
 
 
+def test_an_extension_to_the_date_already_due_is_a_success(
+    web: TestClient, services: FakeServices
+) -> None:
+    """The second click of an extension arrives after the first moved the due date."""
+    sign_in(web, "clerk")
+    obligation = Obligation(before={"due_date": LATER.isoformat()}, after={})
+    posted = a_held_return(services, obligation)
+    token = csrf_token(web.get("/queue/ob-1/extend").text)
+    obligation.reads = 0
+    form = {
+        "due-date-day": str(LATER.day),
+        "due-date-month": str(LATER.month),
+        "due-date-year": str(LATER.year),
+        "reason": "Flooded office",
+    }
+    response = web.post(
+        "/queue/ob-1/extend", data={**form, "csrftoken": token}, follow_redirects=False
+    )
+    assert posted == []
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        "/queue/ob-1?done=extended",
+    )
+
+
 @pytest.mark.usefixtures("quick")
 def test_a_return_of_another_version_is_not_taken_for_this_one(
     web: TestClient, services: FakeServices

@@ -226,9 +226,12 @@ async def extend(
 ) -> Response:
     problems = Problems()
     current = date.fromisoformat(case["obligation"]["due_date"])
-    answer: DateAnswer = check_new_due_date(
-        parse_date_input(day, month, year, "the new due date"), current
-    )
+    asked = parse_date_input(day, month, year, "the new due date")
+    if asked.value == current:
+        # Already due on the date asked for: a second click after the first one's
+        # extension (or another caseworker's) landed. Nothing more to do.
+        return RedirectResponse(f"/queue/{segment(obligation_id)}?done=extended", 303)
+    answer: DateAnswer = check_new_due_date(asked, current)
     if answer.error:
         problems.add(f"due-date-{answer.parts[0]}", answer.error)
     reason = check_reason(problems, "reason", reason, "Enter why you are extending the due date")
