@@ -10,6 +10,7 @@ from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.form_types.money import format_pence
 from cabinet_common.receipt_files import MAX_FILE_BYTES, FileProblem, screen_file
 from cabinet_web.answers_form import pence_of
+from cabinet_web.formatting import long_date
 from cabinet_web.forms import Problems
 
 MAX_PAYEE = 200
@@ -119,8 +120,8 @@ def _read_date(posted: Mapping[str, str], rules: ReceiptRules, problems: Problem
     if not rules.period_start <= receipt_date <= rules.period_end:
         problems.add(
             "date",
-            f"Date on the receipt must be between {_day(rules.period_start)} and "
-            f"{_day(rules.period_end)}",
+            f"Date on the receipt must be between {long_date(rules.period_start)} and "
+            f"{long_date(rules.period_end)}",
         )
         return None
     if rules.refuse_future_dates and receipt_date > rules.today:
@@ -144,7 +145,3 @@ def _read_amount(text: str, rules: ReceiptRules, problems: Problems) -> int | No
         problems.add("amount", f"Amount must be {format_pence(rules.max_amount_pence)} or less")
         return None
     return pence
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"

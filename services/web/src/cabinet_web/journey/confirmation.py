@@ -15,6 +15,12 @@ from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import Lane
 from cabinet_web.journey.pages import filing_dependencies, journey_page, see_other
 
+# A page's title by its state ("Return sent" for the rest).
+_TITLES = {
+    "closed": "You cannot send this return",
+    "returned": "Your return was sent back to you",
+    "accepted": "Return accepted",
+}
 ACKNOWLEDGEMENT_CSP = (
     "sandbox; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
@@ -32,14 +38,15 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
         if filing.latest is None and filing.can_send:
             return see_other(filing.base)
         acknowledgement = None
-        if filing.acknowledgement_reference or filing.obligation["status"] == "accepted":
+        if _accepted(filing):
             acknowledgement = await _acknowledgement(apis.cycles(filing.user.department_id), filing)
+        state = _state(filing, acknowledgement)
         return journey_page(
             request,
             filing,
             "returns/confirmation.html",
-            _title(filing, acknowledgement),
-            state=_state(filing, acknowledgement),
+            _TITLES.get(state, "Return sent"),
+            state=state,
             acknowledgement=acknowledgement,
         )
 
@@ -90,14 +97,11 @@ def _state(filing: Filing, acknowledgement: dict[str, Any] | None) -> str:
         return "accepted"
     if filing.mode == "correct":
         return "returned"
-    if filing.acknowledgement_reference or filing.obligation["status"] == "accepted":
+    if _accepted(filing):
         return "preparing"
     return "checking"
 
 
-def _title(filing: Filing, acknowledgement: dict[str, Any] | None) -> str:
-    return {
-        "closed": "You cannot send this return",
-        "returned": "Your return was sent back to you",
-        "accepted": "Return accepted",
-    }.get(_state(filing, acknowledgement), "Return sent")
+def _accepted(filing: Filing) -> bool:
+    """Accepted (its acknowledgement issued, or being issued)."""
+    return bool(filing.acknowledgement_reference) or filing.obligation["status"] == "accepted"

@@ -10,6 +10,7 @@ A return is in one of four states:
 
 import asyncio
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -73,7 +74,7 @@ class Filing:
         """ "VAT return for October to December 2026"."""
         return f"{self.definition.name} for {self.period}"
 
-    @property
+    @cached_property
     def pages(self) -> list[Page]:
         return question_pages(self.definition)
 

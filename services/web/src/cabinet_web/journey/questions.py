@@ -27,8 +27,7 @@ from cabinet_web.journey.pages import (
     question_url,
     see_other,
 )
-
-DATE_PARTS = ("day", "month", "year")
+from cabinet_web.receipt_form import DATE_PARTS
 
 
 def add_question_routes(router: APIRouter, lane: Lane) -> None:

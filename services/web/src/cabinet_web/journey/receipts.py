@@ -18,7 +18,13 @@ from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import Lane
 from cabinet_web.journey.pages import filing_dependencies, journey_page, see_other
 from cabinet_web.receipt_file_response import receipt_file_response
-from cabinet_web.receipt_form import ReceiptRules, read_line, rules_for, screen_upload
+from cabinet_web.receipt_form import (
+    ReceiptRules,
+    named_categories,
+    read_line,
+    rules_for,
+    screen_upload,
+)
 
 LINE_FIELDS = ("date-day", "date-month", "date-year", "amount", "payee", "category")
 
@@ -175,7 +181,7 @@ def _receipts_page(
         problems=shown,
         status_code=status_code,
         values=values,
-        categories=_rules(filing).categories,
+        categories=named_categories(filing.definition),
         receipt_problems=receipt_problems,
         added=added,
     )

@@ -9,7 +9,6 @@ from cabinet_web import drafts
 from cabinet_web.backend import Apis
 from cabinet_web.journey.lane import FILER
 from cabinet_web.journey.listing import return_rows
-from cabinet_web.journey.outage import unavailable_as_503
 from cabinet_web.journey.routes import journey_router
 from cabinet_web.sessions import FilerUser
 from cabinet_web.templating import render
@@ -24,14 +23,12 @@ async def your_returns(
     cycles = apis.cycles(user.department_id)
     obligations: list[dict[str, Any]] = []
     if user.filer_id:  # never None here: without it the list would be the department's
-        with unavailable_as_503():
-            obligations = await cycles.get("/obligations", filer_id=user.filer_id)
+        obligations = await cycles.get("/obligations", filer_id=user.filer_id)
     async with session.begin():
         drafted = await drafts.drafted(
             session, [o["obligation_id"] for o in obligations], FILER.channel
         )
-    with unavailable_as_503():
-        rows = await return_rows(cycles, user.department_id, FILER, obligations, drafted)
+    rows = await return_rows(cycles, user.department_id, FILER, obligations, drafted)
     return render(
         request,
         "filer/returns.html",
