@@ -29,12 +29,9 @@ from cabinet_web.reason_codes import (
     reason_items,
     reason_words,
 )
+from tests.unit.web_support import messages
 
 RECEIPTS = ["r-one", "r-two"]
-
-
-def messages(problems: Problems) -> dict[str, str]:
-    return {item["href"].removeprefix("#"): item["text"] for item in problems.summary()}
 
 
 # Reason codes.

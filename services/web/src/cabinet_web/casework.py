@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cabinet_common.receipt_files import CSV, JPEG, PDF, PNG
 from cabinet_web.formatting import long_date
 from cabinet_web.forms import Problems
 from cabinet_web.reason_codes import RECEIPT_REASONS, SUBMISSION_REASONS
@@ -16,13 +17,8 @@ RECEIPT_NOTE_MAX = 1000
 NOTE_MAX = 2000  # CaseworkerAction.reason allows 2,000 characters
 
 # Media types intake accepts, as a caseworker reads them, and how a page can show them.
-FILE_KINDS = {
-    "application/pdf": "PDF",
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
-    "text/csv": "CSV spreadsheet",
-}
-VIEWERS = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
+FILE_KINDS = {PDF: "PDF", PNG: "PNG image", JPEG: "JPEG image", CSV: "CSV spreadsheet"}
+VIEWERS = {PDF: "pdf", PNG: "image", JPEG: "image"}
 
 
 def file_kind(media_type: str) -> str:

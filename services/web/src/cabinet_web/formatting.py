@@ -4,6 +4,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cabinet_common.form_types.money import format_pence
+
 LONDON = ZoneInfo("Europe/London")
 
 # Status -> (words, GOV.UK tag colour class).
@@ -21,11 +23,7 @@ STATUSES = {
 
 
 def money(pence: int | None) -> str:
-    if pence is None:
-        return ""
-    sign = "-" if pence < 0 else ""
-    pounds, remainder = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{remainder:02d}"
+    return "" if pence is None else format_pence(pence)
 
 
 def long_date(value: date | datetime | str | None) -> str:

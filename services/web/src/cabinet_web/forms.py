@@ -1,8 +1,19 @@
 """Form problems shown the GOV.UK way: an error summary at the top linking to each field,
 and the same words as an inline message on the field."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def select_items(
+    prompt: str, options: Iterable[tuple[str, str]], selected: str
+) -> list[dict[str, Any]]:
+    """Items for govukSelect: a prompt with no value first, then (value, text) options."""
+    return [
+        {"value": "", "text": prompt, "selected": not selected},
+        *({"value": v, "text": t, "selected": v == selected} for v, t in options),
+    ]
 
 
 @dataclass

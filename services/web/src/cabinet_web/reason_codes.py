@@ -1,6 +1,10 @@
 """Reason codes (proto cabinet.common.v1.ReasonCode, without its REASON_CODE_ prefix) in
 plain words, for pages that show a reason or let a caseworker choose one."""
 
+from typing import Any
+
+from cabinet_web.forms import select_items
+
 # Every code a return can carry, in the proto's order (UNSPECIFIED is never one).
 REASON_WORDS: dict[str, str] = {
     "TOTAL_MISMATCH": "Totals do not add up",
@@ -35,12 +39,6 @@ def reason_words(code: str) -> str:
     return REASON_WORDS.get(code, code.replace("_", " ").capitalize())
 
 
-def reason_items(codes: tuple[str, ...], selected: str, prompt: str) -> list[dict[str, object]]:
+def reason_items(codes: tuple[str, ...], selected: str, prompt: str) -> list[dict[str, Any]]:
     """Items for govukSelect: a prompt with no value first, then the codes in words."""
-    return [
-        {"value": "", "text": prompt, "selected": not selected},
-        *(
-            {"value": code, "text": reason_words(code), "selected": code == selected}
-            for code in codes
-        ),
-    ]
+    return select_items(prompt, ((code, reason_words(code)) for code in codes), selected)

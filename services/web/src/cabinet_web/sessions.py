@@ -28,6 +28,14 @@ def _settings(request: Request) -> WebSettings:
     return settings
 
 
+def _ended_before(settings: WebSettings, now: datetime) -> tuple[datetime, datetime]:
+    """A session last seen before the first, or started before the second, has ended."""
+    return (
+        now - timedelta(minutes=settings.session_idle_minutes),
+        now - timedelta(hours=settings.session_max_hours),
+    )
+
+
 async def start_session(
     session: DbSession, response: Response, request: Request, user: User
 ) -> None:
@@ -35,13 +43,11 @@ async def start_session(
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     settings = _settings(request)
+    seen_cutoff, started_cutoff = _ended_before(settings, now)
     # Every sign-in also clears away the sessions that have ended, anyone's.
     await session.execute(
         delete(WebSession).where(
-            or_(
-                WebSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes),
-                WebSession.created_at < now - timedelta(hours=settings.session_max_hours),
-            )
+            or_(WebSession.last_seen_at < seen_cutoff, WebSession.created_at < started_cutoff)
         )
     )
     session.add(
@@ -53,7 +59,7 @@ async def start_session(
         COOKIE,
         token,
         httponly=True,
-        secure=_settings(request).cookie_secure,
+        secure=settings.cookie_secure,
         samesite="lax",
         path="/",
     )
@@ -83,15 +89,13 @@ async def _current_user(request: Request, session: DbSession) -> CurrentUser:
     token = request.cookies.get(COOKIE)
     if not token:
         raise SignInRequired
-    settings = _settings(request)
     now = datetime.now(UTC)
+    seen_cutoff, started_cutoff = _ended_before(_settings(request), now)
     async with session.begin():
         signed_in = await session.get(WebSession, _sha256(token))
         if signed_in is None:
             raise SignInRequired
-        expired = now - signed_in.last_seen_at > timedelta(
-            minutes=settings.session_idle_minutes
-        ) or now - signed_in.created_at > timedelta(hours=settings.session_max_hours)
+        expired = signed_in.last_seen_at < seen_cutoff or signed_in.created_at < started_cutoff
         user = await session.get(User, signed_in.user_id)
         if expired or user is None:
             await session.delete(signed_in)

@@ -147,7 +147,7 @@ async def receipt_file(
     """The receipt's file from intake, to show inline (in an <img> or an <iframe> of our
     own pages) or open on its own: its type and name as intake gives them, never sniffed."""
     intake = apis.intake(user.department_id)
-    known = await intake.get(f"/obligations/{segment(obligation_id)}")
+    known = await intake_obligation(intake, obligation_id) or {}
     if not known.get("submission_id"):
         raise NotFound("nothing submitted yet")
     upstream = await intake.get_bytes(

@@ -33,13 +33,20 @@ async def _decided(
     apis: Apis, department_id: str, obligation_id: str, state: Any, done: str
 ) -> Response:
     """Wait a moment for cycles' record to show the decision (it follows the workflow's
-    events), so the page it lands on shows the new status."""
+    events), so the page it lands on shows the new status. An answer with no status (as
+    for a decision found made already) leaves nothing to wait for."""
     wanted = state.get("status") if isinstance(state, dict) else None
-    for _ in range(15):
-        obligation = await read_obligation(apis.cycles(department_id), obligation_id)
-        if wanted is None or obligation["status"] == wanted:
-            break
-        await asyncio.sleep(0.2)
+    if wanted is not None:
+        cycles = apis.cycles(department_id)
+        for _ in range(15):
+            if (await read_obligation(cycles, obligation_id))["status"] == wanted:
+                break
+            await asyncio.sleep(0.2)
+    return _done(obligation_id, done)
+
+
+def _done(obligation_id: str, done: str) -> Response:
+    """Back to the obligation page, with a banner saying what was done."""
     return RedirectResponse(f"/queue/{segment(obligation_id)}?done={done}", status_code=303)
 
 
@@ -230,7 +237,7 @@ async def extend(
     if asked.value == current:
         # Already due on the date asked for: a second click after the first one's
         # extension (or another caseworker's) landed. Nothing more to do.
-        return RedirectResponse(f"/queue/{segment(obligation_id)}?done=extended", 303)
+        return _done(obligation_id, "extended")
     answer: DateAnswer = check_new_due_date(asked, current)
     if answer.error:
         problems.add(f"due-date-{answer.parts[0]}", answer.error)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from cabinet_web.backend import Apis
 from cabinet_web.formatting import STATUSES
+from cabinet_web.forms import select_items
 from cabinet_web.journey.definitions import form_name
 from cabinet_web.sessions import CaseworkerUser
 from cabinet_web.templating import render
@@ -54,25 +55,18 @@ async def queue(
             "filters": filters,
             "filtered": any(filters.values()),
             "form_names": form_names,
-            "form_type_items": _choices(
+            "form_type_items": select_items(
                 "All form types",
                 [(f, form_names[f]) for f in form_type_ids],
                 filters["form_type_id"],
             ),
-            "period_items": _choices(
+            "period_items": select_items(
                 "All periods", [(p, p) for p in periods], filters["period_key"]
             ),
-            "status_items": _choices(
+            "status_items": select_items(
                 "Any status in the queue",
                 [(code, words) for code, (words, _) in STATUSES.items()],
                 filters["status"],
             ),
         },
     )
-
-
-def _choices(prompt: str, options: list[tuple[str, str]], selected: str) -> list[dict[str, Any]]:
-    return [
-        {"value": "", "text": prompt, "selected": not selected},
-        *({"value": v, "text": t, "selected": v == selected} for v, t in options),
-    ]
