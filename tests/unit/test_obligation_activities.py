@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from cabinet.obligations.v1 import events_pb2
-from cabinet_common.events import from_kafka
+from cabinet_common.events import Event, from_kafka
 from cabinet_common.obligation_workflow import (
     Acknowledgement,
     ObligationStatus,
@@ -41,14 +41,14 @@ class FakeProducer:
     ) -> None:
         self.sent.append((topic, value, key, headers))
 
+    def events(self) -> list[Event]:
+        return [from_kafka(key, value, headers) for _, value, key, headers in self.sent]
+
     def event_ids(self) -> list[str]:
-        return [from_kafka(key, value, headers).id for _, value, key, headers in self.sent]
+        return [event.id for event in self.events()]
 
     def acknowledgements(self) -> list[events_pb2.AcknowledgementIssued]:
-        return [
-            from_kafka(key, value, headers).payload_as(events_pb2.AcknowledgementIssued)
-            for _, value, key, headers in self.sent
-        ]
+        return [event.payload_as(events_pb2.AcknowledgementIssued) for event in self.events()]
 
 
 class FakeMail:
@@ -167,9 +167,7 @@ async def test_a_return_tells_the_filer_which_question_each_reason_concerns(
         )
     )
 
-    returned_event, changed_event = (
-        from_kafka(key, value, headers) for _, value, key, headers in producer.sent
-    )
+    returned_event, changed_event = producer.events()
     returned = returned_event.payload_as(events_pb2.SubmissionReturned)
     assert [(r.message, r.field_id) for r in returned.reasons] == [("Box 3 is wrong", "box3")]
     assert [(r.message, r.field_id) for r in returned.returned_receipts[0].reasons] == [

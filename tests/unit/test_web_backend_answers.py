@@ -4,7 +4,6 @@ is an error page with its words, a double-clicked caseworker decision lands wher
 first one did, and the paper list counts what it does not show."""
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -24,8 +23,8 @@ from cabinet_web.journey import definitions
 from cabinet_web.pages import decisions, paper
 from cabinet_web.settings import WebSettings
 from tests.unit.form_type_examples import example_document
+from tests.unit.web_support import PASSWORD, csrf_token
 
-PASSWORD = "correct horse battery"
 DEPARTMENT = "dept"
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -90,12 +89,6 @@ def web(
     filer_register.forget()
     with TestClient(web_app.create_app(settings), base_url="https://testserver") as client:
         yield client
-
-
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', page)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
 
 
 def sign_in(web: TestClient, user_id: str) -> None:

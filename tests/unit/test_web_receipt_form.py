@@ -17,6 +17,7 @@ from cabinet_web.receipt_form import (
 )
 from tests import receipt_files
 from tests.unit.form_type_examples import example
+from tests.unit.web_support import messages
 
 RULES = ReceiptRules(
     period_start=date(2026, 10, 1),
@@ -39,10 +40,6 @@ def read(
 ) -> tuple[ReceiptLine | None, Problems]:
     problems = Problems()
     return read_line(posted, rules, problems), problems
-
-
-def messages(problems: Problems) -> dict[str, str]:
-    return {item["href"][1:]: item["text"] for item in problems.summary()}
 
 
 def test_a_good_line() -> None:

@@ -14,8 +14,7 @@ from cabinet_web.accounts import MAX_FAILED_SIGN_INS, Role
 from cabinet_web.app import create_app
 from cabinet_web.security_headers import GOVUK_TEMPLATE_SCRIPT, script_hash
 from cabinet_web.settings import WebSettings
-
-PASSWORD = "correct horse battery"
+from tests.unit.web_support import PASSWORD, csrf_token
 
 
 @pytest.fixture
@@ -36,12 +35,6 @@ def web(tmp_path: Path) -> Iterator[TestClient]:
     )
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         yield client
-
-
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', page)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
 
 
 def sign_in(web: TestClient, user_id: str, password: str = PASSWORD) -> str:

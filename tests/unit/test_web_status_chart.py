@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_web.status_chart import (
     MAX_BAR,
     STATUS_COLOURS,
@@ -15,17 +16,8 @@ from cabinet_web.status_chart import (
 )
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
-LIFECYCLE = [
-    "open",
-    "submitted",
-    "checking",
-    "returned",
-    "accepted",
-    "overdue",
-    "escalated",
-    "waived",
-    "closed",
-]
+# In lifecycle order (test_cycles_dashboard_api pins it).
+LIFECYCLE = [status.value for status in ObligationStatus]
 
 
 def parse(markup: str) -> ET.Element:
