@@ -13,6 +13,8 @@ class CommonSettings(BaseSettings):
     # Short timeouts make a consumer join its group in 1-3 s instead of ~5 s; tests use them.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # What lands in a `.dlq` topic waits for an operator: kept 30 days unless told otherwise.
+    kafka_dead_letter_retention_ms: int = 30 * 24 * 60 * 60 * 1000
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -4,12 +4,16 @@ import contextlib
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from cabinet_common.events import Event, Topic, to_kafka
 from cabinet_common.settings import CommonSettings
 
 PARTITIONS = 3
+# Which dead letters an operator has re-driven (key: the dead letter's topic/partition/offset).
+# Compacted, so it keeps one record per re-driven dead letter for as long as the DLQs do.
+REDRIVES_TOPIC = "dead-letter.redriven.v1"
 
 
 def create_producer(settings: CommonSettings, client_id: str) -> AIOKafkaProducer:
@@ -44,21 +48,55 @@ async def publish(producer: AIOKafkaProducer, event: Event) -> None:
     )
 
 
+def dead_letter_topics() -> list[str]:
+    return [topic.dead_letter for topic in Topic]
+
+
+def _topic_configs(settings: CommonSettings) -> dict[str, dict[str, str]]:
+    """Every topic Cabinet creates, with the configs it sets on it."""
+    kept = {"retention.ms": str(settings.kafka_dead_letter_retention_ms)}
+    configs: dict[str, dict[str, str]] = {topic.value: {} for topic in Topic}
+    configs.update(dict.fromkeys(dead_letter_topics(), kept))
+    configs[REDRIVES_TOPIC] = {**kept, "cleanup.policy": "compact"}
+    return configs
+
+
 async def ensure_topics(settings: CommonSettings) -> None:
-    """Create every event topic and its dead-letter sibling; existing ones are left alone."""
+    """Create every event topic, its dead-letter sibling and the re-drive log, and set the
+    dead letters' retention (also on topics that already exist, so a changed setting or a
+    topic the broker auto-created with its default retention is put right)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
+        configs = _topic_configs(settings)
         existing = set(await admin.list_topics())
-        names = [name for topic in Topic for name in (topic.value, topic.dead_letter)]
         missing = [
-            NewTopic(name=name, num_partitions=PARTITIONS, replication_factor=1)
-            for name in names
+            NewTopic(
+                name=name,
+                num_partitions=PARTITIONS,
+                replication_factor=1,
+                topic_configs=config,
+            )
+            for name, config in configs.items()
             if name not in existing
         ]
         if missing:
             # Another process may create them at the same moment.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
+        to_alter = [
+            ConfigResource(ConfigResourceType.TOPIC, name, configs=config)
+            for name, config in configs.items()
+            if config and name in existing
+        ]
+        responses = await admin.alter_configs(to_alter) if to_alter else []
+        refused = [
+            f"{name}: {message or code}"
+            for response in responses
+            for code, message, _, name in response.resources
+            if code
+        ]
+        if refused:
+            raise RuntimeError(f"Kafka refused topic configs: {'; '.join(refused)}")
     finally:
         await admin.close()
