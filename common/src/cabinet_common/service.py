@@ -2,6 +2,7 @@
 that have one), health endpoints and the uvicorn entry point. Services build their routes
 and event handlers; this wires them."""
 
+import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp
 
+from cabinet_common import supervision
 from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
 from cabinet_common.events import Topic
 from cabinet_common.logging import configure_logging
@@ -89,4 +91,14 @@ async def readiness(request: Request, response: Response) -> dict[str, str]:
 
 def serve(app: ASGIApp, settings: ServiceSettings, service: str) -> None:
     configure_logging(service, settings.log_level, settings.log_json)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
+    )
+
+    def shut_down() -> None:
+        server.should_exit = True
+
+    supervision.stop_process = shut_down
+    server.run()
+    # A background loop died and stopped the server: say so, so the process is restarted.
+    sys.exit(supervision.exit_status())

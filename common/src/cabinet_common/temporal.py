@@ -12,6 +12,7 @@ from temporalio.runtime import (
 )
 
 from cabinet_common.settings import TemporalSettings
+from cabinet_common.supervision import keep_trying
 
 
 @cache
@@ -24,11 +25,20 @@ def _runtime() -> Runtime:
     return Runtime(telemetry=TelemetryConfig(logging=logging_config))
 
 
-async def connect(settings: TemporalSettings) -> Client:
-    """Every Temporal client in Cabinet exchanges pydantic models."""
+async def connect(settings: TemporalSettings, lazy: bool = False) -> Client:
+    """Every Temporal client in Cabinet exchanges pydantic models. A lazy client connects on
+    its first call (and tries again on the next if Temporal was away), so a service starts
+    while Temporal is down."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=_runtime(),
+        lazy=lazy,
     )
+
+
+async def connect_when_up(settings: TemporalSettings) -> Client:
+    """A connected client, waiting and retrying while Temporal is away (a Worker cannot
+    use a lazy client)."""
+    return await keep_trying("Temporal", lambda: connect(settings))

@@ -7,8 +7,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from cabinet_common.logging import configure_logging
-from cabinet_common.messaging.kafka import create_producer, ensure_topics
-from cabinet_common.temporal import connect
+from cabinet_common.messaging.kafka import ensure_topics, started_producer
+from cabinet_common.supervision import keep_trying
+from cabinet_common.temporal import connect_when_up
 from cabinet_workflows.notifications import MailFolder
 from cabinet_workflows.obligation.activities import ObligationActivities
 from cabinet_workflows.obligation.workflows import ObligationWorkflow
@@ -31,10 +32,12 @@ def build_worker(client: Client, activities: ObligationActivities, task_queue: s
 
 
 async def run(settings: WorkerSettings) -> None:
-    client = await connect(settings)
-    await ensure_topics(settings)
-    producer = create_producer(settings, client_id="cabinet-worker")
-    await producer.start()
+    # Started while Temporal or Kafka is away, it waits for them instead of exiting.
+    client = await connect_when_up(settings)
+    await keep_trying("Kafka topics", lambda: ensure_topics(settings))
+    producer = await keep_trying(
+        "Kafka producer", lambda: started_producer(settings, "cabinet-worker")
+    )
     activities = ObligationActivities(producer, MailFolder(settings.mail_dir))
     queues = (settings.obligation_task_queue, settings.quarter_task_queue)
     try:

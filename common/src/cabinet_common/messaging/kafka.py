@@ -27,6 +27,18 @@ def create_producer(settings: CommonSettings, client_id: str) -> AIOKafkaProduce
     )
 
 
+async def started_producer(settings: CommonSettings, client_id: str) -> AIOKafkaProducer:
+    """A producer that has reached Kafka; a fresh one per attempt, since one whose start
+    failed cannot be started again."""
+    producer = create_producer(settings, client_id)
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()
+        raise
+    return producer
+
+
 def create_consumer(settings: CommonSettings, group_id: str, topics: list[str]) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,

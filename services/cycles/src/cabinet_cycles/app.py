@@ -1,3 +1,5 @@
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -5,7 +7,8 @@ from fastapi import FastAPI
 from temporalio.worker import Worker
 
 from cabinet_common.service import health_router, serve, service_runtime
-from cabinet_common.temporal import connect
+from cabinet_common.supervision import supervised
+from cabinet_common.temporal import connect, connect_when_up
 from cabinet_cycles.acknowledgements_api import router as acknowledgements_router
 from cabinet_cycles.api import router
 from cabinet_cycles.audit.api import router as audit_router
@@ -22,7 +25,7 @@ from cabinet_cycles.settings import CyclesSettings
 def create_app(settings: CyclesSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = await connect(settings)
+        client = await connect(settings, lazy=True)
         handlers = CyclesEventHandlers(
             client, settings.obligation_task_queue, settings.signer
         ).by_topic()
@@ -31,16 +34,28 @@ def create_app(settings: CyclesSettings) -> FastAPI:
             activities = QuarterActivities(
                 runtime.sessions, client, opener, settings.obligation_task_queue, settings.signer
             )
-            # The quarter workflow's activities need this service's register, so they run here.
-            worker = Worker(
-                client, task_queue=settings.cycles_task_queue, activities=activities.all()
-            )
-            async with worker:
-                app.state.runtime = runtime
-                app.state.temporal = client
-                app.state.opener = opener
-                app.state.schedule_keeper = ScheduleKeeper(client, settings)
+
+            # The quarter workflow's activities need this service's register, so they run
+            # here, once Temporal answers: the API starts without it.
+            async def run_worker() -> None:
+                worker = Worker(
+                    await connect_when_up(settings),
+                    task_queue=settings.cycles_task_queue,
+                    activities=activities.all(),
+                )
+                await worker.run()
+
+            worker_task = supervised("quarter activity worker", run_worker)
+            app.state.runtime = runtime
+            app.state.temporal = client
+            app.state.opener = opener
+            app.state.schedule_keeper = ScheduleKeeper(client, settings)
+            try:
                 yield
+            finally:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
 
     app = FastAPI(title="Cabinet cycles", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

@@ -14,11 +14,13 @@ from cabinet_common.quarter_workflow import (
     QUERY_PROGRESS,
     SIGNAL_CLOSE_NOW,
     QuarterKey,
+    QuarterPhase,
     QuarterProgress,
     QuarterTallies,
 )
 from cabinet_common.service import DbSession, runtime_of
 from cabinet_cycles import schedules
+from cabinet_cycles.close_waits import CloseWaits, close_waits
 from cabinet_cycles.form_types import current_form_type
 from cabinet_cycles.quarters import QuarterOpener, UnknownFormType
 from cabinet_cycles.tables import OpenedPeriod, QuarterClosure
@@ -54,6 +56,9 @@ class PeriodOut(BaseModel):
     quarter_workflow_id: str
     progress: QuarterProgress | None = None
     figures: QuarterTallies | None = None
+    # While closing: the obligations whose final status change has not reached cycles
+    # (each with any dead letter about it), which the sealing of the audit pack waits for.
+    waiting_for: CloseWaits | None = None
 
 
 def _period_out(opened: OpenedPeriod, progress: QuarterProgress | None = None) -> PeriodOut:
@@ -105,7 +110,12 @@ async def open_period(
 
 @router.get("/periods/{period_key}", response_model=PeriodOut)
 async def get_period(
-    department_id: str, form_type_id: str, period_key: str, session: DbSession, temporal: Temporal
+    department_id: str,
+    form_type_id: str,
+    period_key: str,
+    session: DbSession,
+    temporal: Temporal,
+    request: Request,
 ) -> PeriodOut:
     """The period, how far its fan-out (or close) has got, and, once closed, its figures."""
     opened = await _opened(session, department_id, form_type_id, period_key)
@@ -123,6 +133,8 @@ async def get_period(
             headers={"Retry-After": "2"},
         ) from error
     out = _period_out(opened, progress)
+    if progress.phase == QuarterPhase.CLOSING:
+        out.waiting_for = await close_waits(session, key, request.app.state.settings)
     closure = await session.get(QuarterClosure, (department_id, form_type_id, period_key))
     if closure is not None:
         out.figures = QuarterTallies(

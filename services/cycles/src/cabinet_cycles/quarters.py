@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar, cast
 
+import structlog
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -27,7 +28,6 @@ from cabinet_common.form_types import periods
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_common.obligation_workflow import (
-    SETTLED,
     UPDATE_CLOSE,
     WORKFLOW_TYPE,
     CloseRequest,
@@ -56,11 +56,15 @@ from cabinet_common.quarter_workflow import (
 from cabinet_common.signing import Signer
 from cabinet_cycles.audit import store as audit_store
 from cabinet_cycles.audit.chain import AuditScope
+from cabinet_cycles.close_waits import describe, unsettled_obligations
 from cabinet_cycles.form_types import current_form_type, form_type_version
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import Filer, Obligation, OpenedPeriod, QuarterClosure
 
 SOURCE = "/cabinet/cycles"
+# A close still waiting for status changes says which, this often.
+MISSING_LOG_EVERY_S = 60
+log = structlog.get_logger(__name__)
 # Workflow starts and updates in flight at once from one batch.
 CONCURRENCY = 25
 
@@ -287,24 +291,25 @@ class QuarterActivities:
 
     async def _until_every_obligation_settled(self, key: QuarterKey) -> None:
         """The close updates have published the final status changes; wait until this
-        service's consumer has recorded them all."""
-        settled = [s.value for s in SETTLED]
+        service's consumer has recorded them all, saying which are still missing."""
+        waited_s = 0
         while True:
             async with self._sessions() as session:
-                unsettled = await session.scalar(
-                    select(func.count())
-                    .select_from(Obligation)
-                    .where(
-                        Obligation.department_id == key.department_id,
-                        Obligation.form_type_id == key.form_type_id,
-                        Obligation.period_key == key.period_key,
-                        Obligation.status.not_in(settled),
-                    )
-                )
+                unsettled = await unsettled_obligations(session, key)
             if not unsettled:
                 return
-            activity.heartbeat(unsettled)
+            waits = describe(unsettled)
+            activity.heartbeat(waits.model_dump(mode="json"))
+            if waited_s % MISSING_LOG_EVERY_S == MISSING_LOG_EVERY_S - 1:
+                log.warning(
+                    "quarter close waiting for final status changes; re-drive any dead"
+                    " letter of these obligations (cabinet-dlq list)",
+                    quarter=key.workflow_id,
+                    unsettled=waits.unsettled,
+                    obligations=[o.obligation_id for o in waits.obligations],
+                )
             await asyncio.sleep(1)
+            waited_s += 1
 
     def all(self) -> list[Callable[..., Awaitable[object]]]:
         return [

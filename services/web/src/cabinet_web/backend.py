@@ -90,15 +90,6 @@ class Backend:
     def cycles(self, department_id: str) -> DepartmentApi:
         return DepartmentApi(self._cycles, department_id)
 
-    async def ready(self) -> bool:
-        for client in (self._intake, self._cycles):
-            try:
-                if (await client.get("/healthz", timeout=2)).status_code != 200:
-                    return False
-            except httpx.TransportError:
-                return False
-        return True
-
     async def close(self) -> None:
         await self._intake.aclose()
         await self._cycles.aclose()

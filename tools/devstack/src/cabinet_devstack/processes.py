@@ -177,3 +177,14 @@ def stop_from_pid_file(pid_path: Path, timeout_s: float = 15) -> None:
     if pid is not None and _pid_alive(pid) and _is_session_leader(pid):
         ManagedProcess(pid_path.stem, pid).stop(timeout_s)
     pid_path.unlink(missing_ok=True)
+
+
+def kill_from_pid_file(pid_path: Path, timeout_s: float = 15) -> None:
+    """kill -9 the process group named by pid_path, as a crash would, and wait until it is gone."""
+    pid = _read_pid(pid_path)
+    if pid is None or not (_pid_alive(pid) and _is_session_leader(pid)):
+        return
+    os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout_s
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -22,7 +22,13 @@ from cabinet_common.settings import CommonSettings
 from cabinet_devstack import kafka, temporal
 from cabinet_devstack.demo import DEMO_DEPARTMENT, DEMO_FILERS, seed_demo
 from cabinet_devstack.keys import local_signing_key, local_web_secret
-from cabinet_devstack.processes import ManagedProcess, free_port, is_running, start_detached
+from cabinet_devstack.processes import (
+    ManagedProcess,
+    free_port,
+    is_running,
+    kill_from_pid_file,
+    start_detached,
+)
 from cabinet_devstack.processes import stop_from_pid_file as stop_pid
 from cabinet_devstack.web_accounts import DEMO_PASSWORD, department_accounts, save_accounts
 from cabinet_workflows import search_attributes
@@ -216,6 +222,22 @@ class Stack:
         self.start_app(name)
         if name in SERVICES:
             self.wait_ready(name)
+
+    def start(self, name: str) -> None:
+        """Start one component (Kafka, Temporal, a service or the worker) if it is not running."""
+        if name == "kafka":
+            self.start_kafka()
+        elif name == "temporal":
+            self.start_temporal()
+        else:
+            self.start_app(name)
+
+    def is_running(self, name: str) -> bool:
+        return is_running(self.pid_file(name))
+
+    def kill(self, name: str) -> None:
+        """kill -9 one component's process group, as a crash would."""
+        kill_from_pid_file(self.pid_file(name))
 
     def wait_ready(self, service: str, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
