@@ -13,6 +13,7 @@ from cabinet_cycles.acknowledgements_api import router as acknowledgements_route
 from cabinet_cycles.api import router
 from cabinet_cycles.audit.api import router as audit_router
 from cabinet_cycles.caseworker_api import router as caseworker_router
+from cabinet_cycles.dead_letters_api import router as dead_letters_router
 from cabinet_cycles.event_handlers import CyclesEventHandlers
 from cabinet_cycles.filers_api import router as filers_router
 from cabinet_cycles.form_types_api import router as form_types_router
@@ -67,6 +68,7 @@ def create_app(settings: CyclesSettings) -> FastAPI:
     app.include_router(acknowledgements_router)
     app.include_router(quarter_router)
     app.include_router(caseworker_router)
+    app.include_router(dead_letters_router)
     return app
 
 

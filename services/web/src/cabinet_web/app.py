@@ -18,7 +18,15 @@ from cabinet_common.service import database_runtime, serve
 from cabinet_web import multipart_csrf
 from cabinet_web.backend import Backend, NotFound, Refused
 from cabinet_web.journey.pages import SeeOther
-from cabinet_web.pages import account, caseworker, filer, help_pages, operator, paper
+from cabinet_web.pages import (
+    account,
+    caseworker,
+    dead_letters,
+    filer,
+    help_pages,
+    operator,
+    paper,
+)
 from cabinet_web.security_headers import SecurityHeaders
 from cabinet_web.sessions import SignInRequired
 from cabinet_web.settings import WebSettings
@@ -99,7 +107,7 @@ def create_app(settings: WebSettings) -> ASGIApp:
 
     app.mount("/assets", StaticFiles(directory=STATIC / "govuk", check_dir=False), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for pages in (account, filer, caseworker, operator, help_pages, paper):
+    for pages in (account, filer, caseworker, operator, dead_letters, help_pages, paper):
         app.include_router(pages.router)
 
     multipart_csrf.install()
