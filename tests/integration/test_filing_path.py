@@ -85,8 +85,8 @@ async def test_a_wrong_return_is_sent_back_with_reasons_and_the_resubmission_is_
     )
     result = checks.json()
     assert [r.get("accepted", False) for r in result["receipts"]] == [True, False]
-    assert result["receipts"][1]["reasons"][0]["code"] == "REASON_CODE_DATE_OUTSIDE_PERIOD"
-    assert result["submissionReasons"][0]["code"] == "REASON_CODE_TOTAL_MISMATCH"
+    assert result["receipts"][1]["reasons"][0]["code"] == "DATE_OUTSIDE_PERIOD"
+    assert result["submission_reasons"][0]["code"] == "TOTAL_MISMATCH"
 
     second = await submit(
         intake,

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from cabinet_common import problems
 from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
 from cabinet_common.signing import generate_seed, load_public_key
 from cabinet_cycles.audit import store
@@ -51,6 +52,7 @@ async def sessions() -> AsyncIterator[Sessions]:
 
 def client(sessions: Sessions, signing_key: str | None = SEED) -> httpx.AsyncClient:
     app = FastAPI()
+    problems.install(app)
     app.include_router(router)
     app.state.settings = CyclesSettings(signing_key=SecretStr(signing_key) if signing_key else None)
     # The endpoints only use the runtime's sessions.

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from cabinet_common import problems
 from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_cycles.api import router
@@ -125,6 +126,7 @@ async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
 @pytest.fixture
 async def cycles(sessions: Sessions) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
+    problems.install(app)
     app.include_router(router)
     app.state.settings = CyclesSettings(temporal_ui_url=TEMPORAL_UI, temporal_namespace="default")
     # The routes need only the runtime's sessions; Kafka and Temporal stay out of it.

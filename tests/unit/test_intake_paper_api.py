@@ -18,7 +18,7 @@ PAPER: dict[str, Any] = {"channel": "paper", "keyed_by": "caseworker-1"}
 
 
 def messages(response: Any) -> list[str]:
-    return [str(error["msg"]) for error in response.json()["detail"]]
+    return [str(error["detail"]) for error in response.json()["errors"]]
 
 
 async def test_a_paper_return_is_marked_as_paper_with_who_keyed_it_everywhere(

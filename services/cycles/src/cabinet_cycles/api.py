@@ -4,10 +4,11 @@ history and acknowledgement (and how many obligations are in each status)."""
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 
 from cabinet_common.obligation_workflow import ObligationStatus
+from cabinet_common.problems import Problem
 from cabinet_common.quarter_workflow import QuarterKey
 from cabinet_common.service import DbSession
 from cabinet_cycles.acknowledgements import render_html, render_pdf
@@ -214,14 +215,14 @@ async def _acknowledgement(session: DbSession, department_id: str, obligation_id
     await _obligation(session, department_id, obligation_id)
     acknowledgement = await session.get(AcknowledgementDocument, obligation_id)
     if acknowledgement is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No acknowledgement has been issued yet")
+        raise Problem(404, "NOT_ISSUED_YET", "No acknowledgement has been issued yet")
     return acknowledgement.document
 
 
 async def _obligation(session: DbSession, department_id: str, obligation_id: str) -> Obligation:
     obligation = await session.get(Obligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     return obligation
 
 

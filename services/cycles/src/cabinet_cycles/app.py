@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.worker import Worker
 
-from cabinet_common.service import health_router, serve, service_runtime
+from cabinet_common.service import create_service_app, serve, service_runtime
 from cabinet_common.supervision import supervised
 from cabinet_common.temporal import connect, connect_when_up
 from cabinet_cycles.acknowledgements_api import router as acknowledgements_router
@@ -58,9 +58,8 @@ def create_app(settings: CyclesSettings) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
 
-    app = FastAPI(title="Cabinet cycles", version="0.1.0", lifespan=lifespan)
+    app = create_service_app("Cabinet cycles", lifespan)
     app.state.settings = settings
-    app.include_router(health_router)
     app.include_router(router)
     app.include_router(form_types_router)
     app.include_router(filers_router)

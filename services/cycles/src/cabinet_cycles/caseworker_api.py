@@ -5,7 +5,7 @@ nothing changes; an accepted one is recorded with who, when and why."""
 from datetime import date
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -24,6 +24,7 @@ from cabinet_common.obligation_workflow import (
     ReturnAction,
     WaiveAction,
 )
+from cabinet_common.problems import Problem
 from cabinet_common.service import DbSession
 from cabinet_cycles.form_types import form_type_version
 from cabinet_cycles.tables import Obligation
@@ -138,8 +139,8 @@ async def extend(
             session, department_id, obligation.form_type_id, obligation.form_type_version
         )
     if published is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "The obligation's form type version is missing"
+        raise Problem(
+            409, "FORM_TYPE_VERSION_MISSING", "The obligation's form type version is missing"
         )
     definition = published.definition
     schedule = deadlines(
@@ -158,7 +159,7 @@ async def extend(
 async def _obligation(session: DbSession, department_id: str, obligation_id: str) -> Obligation:
     obligation = await session.get(Obligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     # End the read (it holds SQLite's write lock) before the decision runs in the workflow;
     # detached first, so rolling back does not expire what was read.
     session.expunge(obligation)
@@ -175,5 +176,5 @@ async def _decide(
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         message = getattr(cause, "message", None) or str(cause or error)
-        raise HTTPException(status.HTTP_409_CONFLICT, message) from error
+        raise Problem(409, "DECISION_REFUSED", message) from error
     return cast(ObligationState, state)

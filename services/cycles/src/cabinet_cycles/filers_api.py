@@ -3,16 +3,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet_common.problems import Problem, ProblemItem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
 from cabinet_cycles.filer_import import FilerRow, read_register
 from cabinet_cycles.schemas import (
-    FilerImportRefused,
     FilerImportReport,
     FilerIn,
     FilerOut,
@@ -57,9 +56,7 @@ async def put_filer(
         known = await _form_type_ids(session, department_id)
         for form_type_id in body.form_type_ids:
             if form_type_id not in known:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT, f"No form type {form_type_id!r}"
-                )
+                raise Problem(422, "NO_SUCH_FORM_TYPE", f"No form type {form_type_id!r}")
         await session.merge(
             Filer(department_id=department_id, filer_id=filer_id, **body.model_dump(mode="json"))
         )
@@ -70,7 +67,13 @@ async def put_filer(
     "/import",
     response_model=FilerImportReport,
     openapi_extra=_CSV_BODY,
-    responses={422: {"model": FilerImportRefused, "description": "Nothing was imported"}},
+    responses=responses(
+        {
+            404: "No such department",
+            415: "Not sent as text/csv",
+            422: "Nothing was imported: each wrong row listed",
+        }
+    ),
 )
 async def import_filers(department_id: str, request: Request, session: DbSession) -> Any:
     """Add or update every filer in a CSV file (columns filer_id, name, contact_email,
@@ -78,18 +81,22 @@ async def import_filers(department_id: str, request: Request, session: DbSession
     written and the answer lists each wrong row and why."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != CSV_MEDIA_TYPE:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send the register as text/csv")
+        raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "Send the register as text/csv")
     content = await request.body()
     async with session.begin():
         await department_or_404(session, department_id)
         register = read_register(content, await _form_type_ids(session, department_id))
         if register.problems:
-            refused = FilerImportRefused(
-                message="Nothing was imported: correct the rows listed and send the whole "
-                "file again",
-                rows=register.problems,
+            raise Problem(
+                422,
+                "INVALID_ROWS",
+                "Nothing was imported: correct the rows listed and send the whole file again",
+                [
+                    ProblemItem(code="INVALID_ROW", row=p.row, detail=f"Row {p.row}: {error}")
+                    for p in register.problems
+                    for error in p.errors
+                ],
             )
-            return JSONResponse(refused.model_dump(), status.HTTP_422_UNPROCESSABLE_CONTENT)
         existing = {
             filer.filer_id: filer
             for filer in await session.scalars(

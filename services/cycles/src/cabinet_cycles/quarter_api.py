@@ -4,12 +4,13 @@ form type's schedule (pause, trigger now, backfill a missed quarter)."""
 from datetime import date, timedelta
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client, ScheduleHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from cabinet_common.form_types import periods
+from cabinet_common.problems import Problem
 from cabinet_common.quarter_workflow import (
     QUERY_PROGRESS,
     SIGNAL_CLOSE_NOW,
@@ -100,9 +101,9 @@ async def open_period(
             runtime_of(request).sessions, department_id, form_type_id, body.period_key
         )
     except UnknownFormType as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+        raise Problem(404, "NO_SUCH_FORM_TYPE", str(error)) from error
     except periods.InvalidPeriodKey as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+        raise Problem(422, "INVALID_PERIOD_KEY", str(error)) from error
     if not created:
         response.status_code = status.HTTP_200_OK
     return _period_out(opened)
@@ -127,8 +128,9 @@ async def get_period(
         )
     except (RPCError, WorkflowQueryFailedError) as error:
         # Between two runs of a continued-as-new quarter a query can go unanswered.
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
+        raise Problem(
+            503,
+            "QUARTER_UNREADABLE",
             "The quarter's progress cannot be read right now; try again in a moment",
             headers={"Retry-After": "2"},
         ) from error
@@ -163,7 +165,7 @@ async def _opened(
 ) -> OpenedPeriod:
     opened = await session.get(OpenedPeriod, (department_id, form_type_id, period_key))
     if opened is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "That period has not been opened")
+        raise Problem(404, "NO_SUCH_PERIOD", "That period has not been opened")
     return opened
 
 
@@ -190,7 +192,7 @@ async def _schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> ScheduleHandle:
     if await current_form_type(session, department_id, form_type_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such form type in this department")
+        raise Problem(404, "NO_SUCH_FORM_TYPE", "No such form type in this department")
     return schedules.handle(temporal, department_id, form_type_id)
 
 
@@ -202,7 +204,7 @@ async def get_schedule(
     try:
         description = await handle.describe()
     except RPCError as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "This form type has no schedule") from error
+        raise Problem(404, "NO_SCHEDULE", "This form type has no schedule") from error
     return ScheduleOut(
         schedule_id=handle.id,
         paused=description.schedule.state.paused,
@@ -257,11 +259,11 @@ async def backfill_schedule(
     """Open a quarter the schedule missed (for example while it was paused)."""
     current = await current_form_type(session, department_id, form_type_id)
     if current is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such form type in this department")
+        raise Problem(404, "NO_SUCH_FORM_TYPE", "No such form type in this department")
     try:
         period = periods.period(current.definition.cadence, body.period_key)
     except periods.InvalidPeriodKey as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+        raise Problem(422, "INVALID_PERIOD_KEY", str(error)) from error
     await schedules.backfill(
         schedules.handle(temporal, department_id, form_type_id),
         schedules.quarter_start_instant(period.start),

@@ -1,6 +1,5 @@
 """Filers' HTTP API: submit a form with its receipt files, and read submissions back."""
 
-import json
 from typing import Annotated
 
 from fastapi import (
@@ -8,20 +7,19 @@ from fastapi import (
     File,
     Form,
     Header,
-    HTTPException,
     Query,
     Request,
     Response,
     UploadFile,
     status,
 )
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.known_form_types import known_definition
+from cabinet_common.problems import Problem, ProblemItem, refused, responses, validation_problem
 from cabinet_common.service import DbSession
 from cabinet_intake.evidence import EvidenceStore
 from cabinet_intake.file_checks import (
@@ -59,34 +57,19 @@ def _settings(request: Request) -> IntakeSettings:
     return settings
 
 
-class Refused(Exception):
-    """A 422 naming every problem: `detail` sums them up, `errors` lists each one with
-    what it concerns (a file by its position and display name, or an answer's field)."""
-
-    def __init__(self, errors: list[dict[str, object]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-    def response(self) -> JSONResponse:
-        detail = "; ".join(str(e["message"]) for e in self.errors)
-        return JSONResponse(
-            {"detail": detail, "errors": self.errors},
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )
-
-
 async def _read_files(
     uploads: list[UploadFile], settings: IntakeSettings, store: EvidenceStore
 ) -> list[UploadedFile]:
     """Read and inspect every file before storing any, and refuse them all together if
     any is wrong, naming each one (1-based, in the order sent)."""
     if len(uploads) > settings.max_files_per_submission:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "TOO_MANY_FILES",
             f"Send at most {settings.max_files_per_submission} receipt files",
         )
     contents: list[tuple[str, bytes, str]] = []
-    errors: list[dict[str, object]] = []
+    errors: list[ProblemItem] = []
     total = 0
     for number, upload in enumerate(uploads, start=1):
         content = await upload.read(settings.max_file_bytes + 1)
@@ -95,27 +78,25 @@ async def _read_files(
         checked = inspect_file(content, settings.max_file_bytes)
         if isinstance(checked, FileProblem):
             errors.append(
-                {
-                    "file": number,
-                    "file_name": name,
-                    "code": checked.code.value,
-                    "message": f"{checked.message} ({name}, file {number})",
-                }
+                ProblemItem(
+                    file=number,
+                    file_name=name,
+                    code=checked.code.value,
+                    detail=f"{checked.message} ({name}, file {number})",
+                )
             )
         else:
             contents.append((name, content, checked))
     if total > settings.max_submission_bytes:
         errors.append(
-            {
-                "file": None,
-                "file_name": None,
-                "code": FileProblemCode.SUBMISSION_TOO_LARGE.value,
-                "message": "The selected files must be smaller than "
+            ProblemItem(
+                code=FileProblemCode.SUBMISSION_TOO_LARGE.value,
+                detail="The selected files must be smaller than "
                 f"{megabytes(settings.max_submission_bytes)} in total",
-            }
+            )
         )
     if errors:
-        raise Refused(errors)
+        raise refused(errors)
     return [
         UploadedFile(
             sha256=store.put(content),
@@ -154,8 +135,9 @@ async def _check_answers(
             session, obligation.department_id, obligation.form_type_id, obligation.form_type_version
         )
     if definition is None:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_503_SERVICE_UNAVAILABLE,
+            "FORM_NOT_AVAILABLE_YET",
             "The form for this obligation is not available yet; try again in a few seconds",
             headers={"Retry-After": "2"},
         )
@@ -167,8 +149,8 @@ async def _check_answers(
         if p.code in REFUSED_ANSWER_PROBLEMS
     ]
     if problems:
-        raise Refused(
-            [{"field_id": p.field_id, "code": p.code.value, "message": p.message} for p in problems]
+        raise refused(
+            [ProblemItem(field=p.field_id, code=p.code.value, detail=p.message) for p in problems]
         )
 
 
@@ -176,17 +158,17 @@ async def _check_answers(
     "/obligations/{obligation_id}/submissions",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SubmissionAccepted,
-    responses={
-        400: {"description": "Idempotency-Key header missing"},
-        404: {"description": "No such obligation in this department"},
-        409: {
-            "description": "Key reused for a different submission, or obligation already accepted"
-        },
-        422: {
-            "description": "The submission or its files are invalid, or the receipts it keeps "
-            "or drops are not receipts of the latest version that can be kept"
-        },
-    },
+    responses=responses(
+        {
+            404: "No such obligation in this department",
+            409: "Key reused for a different submission, the obligation already accepted, "
+            "or it can no longer be filed (its period is closed)",
+            422: "The Idempotency-Key header is missing, the submission or its files are "
+            "invalid, or the receipts it keeps or drops are not receipts of the latest "
+            "version that can be kept",
+            503: "The obligation's form is not known here yet: try again (Retry-After)",
+        }
+    ),
 )
 async def submit(
     department_id: str,
@@ -202,29 +184,34 @@ async def submit(
             'return keyed in from paper channel ("paper") and keyed_by (the caseworker)'
         ),
     ],
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="A new key for each new submission; a retry with the same key and "
+            "body answers as the first did",
+        ),
+    ],
     receipts: Annotated[
         list[UploadFile] | None, File(description="One file per receipt line")
     ] = None,
 ) -> SubmissionAccepted:
-    if not idempotency_key:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Send an Idempotency-Key header")
     try:
         body = SubmissionIn.model_validate_json(submission)
     except ValidationError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, json.loads(error.json(include_url=False))
-        ) from error
+        raise validation_problem(error.errors(include_url=False, include_input=False)) from error
     uploads = receipts or []
     if len(uploads) != len(body.receipts):
-        raise HTTPException(
+        raise Problem(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "FILES_DO_NOT_MATCH_LINES",
             f"Send one file per receipt line: {len(body.receipts)} line(s), {len(uploads)} file(s)",
         )
     async with session.begin():
         obligation = await session.get(KnownObligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     await _check_answers(session, obligation, body)
     files = await _read_files(uploads, _settings(request), request.app.state.evidence)
     try:
@@ -232,20 +219,22 @@ async def submit(
             session, obligation, body, files, idempotency_key
         )
     except IdempotencyConflict as error:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_409_CONFLICT,
+            "IDEMPOTENCY_KEY_REUSED",
             f"Idempotency-Key {idempotency_key!r} was already used for a different submission "
             "to this obligation; use a new key for a new version",
         ) from error
     except ObligationAlreadyAccepted as error:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_409_CONFLICT,
+            "ALREADY_ACCEPTED",
             f"This obligation was already accepted (acknowledgement {error.reference})",
         ) from error
     except KeepRefused as error:
-        raise Refused(
+        raise refused(
             [
-                {"receipt_id": p.receipt_id, "code": p.code.value, "message": p.message}
+                ProblemItem(receipt_id=p.receipt_id, code=p.code.value, detail=p.message)
                 for p in error.problems
             ]
         ) from error
@@ -273,14 +262,18 @@ async def _take_with_one_retry(
             return await take_submission(session, obligation, body, files, key)
 
 
-@router.get("/obligations/{obligation_id}", response_model=ObligationOut)
+@router.get(
+    "/obligations/{obligation_id}",
+    response_model=ObligationOut,
+    responses=responses({404: "No such obligation in this department"}),
+)
 async def get_obligation(
     department_id: str, obligation_id: str, session: DbSession
 ) -> ObligationOut:
     """What is due and when, and the submission made for it so far."""
     obligation = await session.get(KnownObligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     submission = await session.scalar(
         select(Submission).where(Submission.obligation_id == obligation_id)
     )
@@ -306,7 +299,7 @@ async def _submission(session: DbSession, department_id: str, submission_id: str
         )
     )
     if submission is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission in this department")
+        raise Problem(404, "NO_SUCH_SUBMISSION", "No such submission in this department")
     return submission
 
 
@@ -324,7 +317,11 @@ async def _versions(
     return submission, [version_out(v, returns) for v in submission.versions]
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionOut,
+    responses=responses({404: "No such submission in this department"}),
+)
 async def get_submission(
     department_id: str, submission_id: str, session: DbSession
 ) -> SubmissionOut:
@@ -341,10 +338,12 @@ async def get_submission(
 @router.get(
     "/submissions/{submission_id}/diff",
     response_model=SubmissionDiff,
-    responses={
-        404: {"description": "No such submission, or no such version of it"},
-        422: {"description": "`from` or `to` missing or not a version number"},
-    },
+    responses=responses(
+        {
+            404: "No such submission, or no such version of it",
+            422: "`from` or `to` missing or not a version number",
+        }
+    ),
 )
 async def get_submission_diff(
     department_id: str,
@@ -360,8 +359,9 @@ async def get_submission_diff(
     by_number = {v.version: v for v in versions}
     missing = [n for n in (from_version, to_version) if n not in by_number]
     if missing:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_404_NOT_FOUND,
+            "NO_SUCH_VERSION",
             f"Submission {submission_id} has no version {missing[0]} "
             f"(its versions are 1 to {submission.current_version})",
         )
@@ -373,7 +373,7 @@ async def get_submission_diff(
     response_class=Response,
     responses={
         200: {"content": {media_type: {} for media_type in ACCEPTED_MEDIA_TYPES}},
-        404: {"description": "No such submission in this department, or no such receipt of it"},
+        **responses({404: "No such submission in this department, or no such receipt of it"}),
     },
 )
 async def get_receipt_file(
@@ -388,8 +388,10 @@ async def get_receipt_file(
         (r for v in submission.versions for r in v.receipts if r.receipt_id == receipt_id), None
     )
     if stored is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"Submission {submission_id} has no receipt {receipt_id}"
+        raise Problem(
+            status.HTTP_404_NOT_FOUND,
+            "NO_SUCH_RECEIPT",
+            f"Submission {submission_id} has no receipt {receipt_id}",
         )
     store: EvidenceStore = request.app.state.evidence
     return Response(

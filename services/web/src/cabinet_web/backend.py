@@ -13,20 +13,17 @@ class NotFound(Exception):
 
 
 class Refused(Exception):
-    """The API refused the request (4xx): `detail` is its message, `errors` its list."""
+    """The API refused the request (4xx) with a problem document: `detail` is its
+    message, `code` its stable code, `errors` each thing wrong."""
 
     def __init__(self, status_code: int, body: Any) -> None:
-        detail = body.get("detail") if isinstance(body, dict) else body
+        problem: dict[str, Any] = body if isinstance(body, dict) else {"detail": str(body)}
+        detail = str(problem.get("detail", ""))
         super().__init__(detail)
         self.status_code = status_code
-        self.detail = detail if isinstance(detail, str) else _join(detail)
-        self.errors: list[dict[str, Any]] = body.get("errors", []) if isinstance(body, dict) else []
-
-
-def _join(detail: Any) -> str:
-    if isinstance(detail, list):
-        return "; ".join(str(item.get("msg", item)) for item in detail)
-    return str(detail)
+        self.detail = detail
+        self.code = str(problem.get("code", ""))
+        self.errors: list[dict[str, Any]] = list(problem.get("errors", []))
 
 
 def _raise_for(response: httpx.Response) -> None:

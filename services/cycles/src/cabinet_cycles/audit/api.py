@@ -8,9 +8,10 @@ marked ``"period_closed": false`` in its signed manifest.
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from cabinet_common.problems import Problem
 from cabinet_common.service import DbSession
 from cabinet_common.signing import ALGORITHM, Signer, SigningKeyError, public_key_text
 from cabinet_cycles.audit import store
@@ -33,7 +34,7 @@ async def _scope(
     session: DbSession, department_id: str, form_type_id: str, period_key: str
 ) -> AuditScope:
     if await session.get(OpenedPeriod, (department_id, form_type_id, period_key)) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such period has been opened")
+        raise Problem(404, "NO_SUCH_PERIOD", "No such period has been opened")
     return AuditScope(department_id=department_id, form_type_id=form_type_id, period_key=period_key)
 
 
@@ -42,7 +43,7 @@ def _signer(request: Request) -> Signer:
     try:
         return settings.signer()
     except SigningKeyError as error:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+        raise Problem(503, "SIGNING_KEY_MISSING", str(error)) from error
 
 
 @router.get(PERIOD + "/audit", response_model=list[AuditRecord])
