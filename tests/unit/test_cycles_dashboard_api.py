@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from cabinet_common import problems
 from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_cycles.api import router
@@ -26,6 +25,7 @@ from cabinet_cycles.tables import (
     OpenedPeriod,
     QuarterClosure,
 )
+from tests.auth_support import MACHINE, trust_test_tokens
 
 DEMO = "/departments/demo"
 TEMPORAL_UI = "http://temporal-ui.test"
@@ -126,13 +126,15 @@ async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
 @pytest.fixture
 async def cycles(sessions: Sessions) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    problems.install(app)
+    trust_test_tokens(app)
     app.include_router(router)
     app.state.settings = CyclesSettings(temporal_ui_url=TEMPORAL_UI, temporal_namespace="default")
     # The routes need only the runtime's sessions; Kafka and Temporal stay out of it.
     app.state.runtime = SimpleNamespace(sessions=sessions)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://cycles") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://cycles", headers=MACHINE
+    ) as client:
         yield client
 
 

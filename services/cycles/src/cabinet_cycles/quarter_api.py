@@ -4,13 +4,14 @@ form type's schedule (pause, trigger now, backfill a missed quarter)."""
 from datetime import date, timedelta
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client, ScheduleHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
+from cabinet_common.auth.principal import OPERATIONS, STAFF
 from cabinet_common.form_types import periods
-from cabinet_common.problems import Problem
 from cabinet_common.quarter_workflow import (
     QUERY_PROGRESS,
     SIGNAL_CLOSE_NOW,
@@ -27,7 +28,9 @@ from cabinet_cycles.quarters import QuarterOpener, UnknownFormType
 from cabinet_cycles.tables import OpenedPeriod, QuarterClosure
 
 router = APIRouter(
-    prefix="/departments/{department_id}/form-types/{form_type_id}", tags=["quarters"]
+    prefix="/departments/{department_id}/form-types/{form_type_id}",
+    tags=["quarters"],
+    dependencies=[DEPARTMENT_MEMBERS],
 )
 
 
@@ -82,6 +85,7 @@ def _period_out(opened: OpenedPeriod, progress: QuarterProgress | None = None) -
 
 @router.post(
     "/periods",
+    dependencies=[allow(OPERATIONS)],
     response_model=PeriodOut,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "Already open; nothing new was started"}},
@@ -101,9 +105,9 @@ async def open_period(
             runtime_of(request).sessions, department_id, form_type_id, body.period_key
         )
     except UnknownFormType as error:
-        raise Problem(404, "NO_SUCH_FORM_TYPE", str(error)) from error
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     except periods.InvalidPeriodKey as error:
-        raise Problem(422, "INVALID_PERIOD_KEY", str(error)) from error
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     if not created:
         response.status_code = status.HTTP_200_OK
     return _period_out(opened)
@@ -128,9 +132,8 @@ async def get_period(
         )
     except (RPCError, WorkflowQueryFailedError) as error:
         # Between two runs of a continued-as-new quarter a query can go unanswered.
-        raise Problem(
-            503,
-            "QUARTER_UNREADABLE",
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
             "The quarter's progress cannot be read right now; try again in a moment",
             headers={"Retry-After": "2"},
         ) from error
@@ -149,7 +152,11 @@ async def get_period(
     return out
 
 
-@router.post("/periods/{period_key}/close", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/periods/{period_key}/close",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[allow(OPERATIONS)],
+)
 async def close_period(
     department_id: str, form_type_id: str, period_key: str, session: DbSession, temporal: Temporal
 ) -> dict[str, str]:
@@ -165,7 +172,7 @@ async def _opened(
 ) -> OpenedPeriod:
     opened = await session.get(OpenedPeriod, (department_id, form_type_id, period_key))
     if opened is None:
-        raise Problem(404, "NO_SUCH_PERIOD", "That period has not been opened")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "That period has not been opened")
     return opened
 
 
@@ -192,11 +199,11 @@ async def _schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> ScheduleHandle:
     if await current_form_type(session, department_id, form_type_id) is None:
-        raise Problem(404, "NO_SUCH_FORM_TYPE", "No such form type in this department")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such form type in this department")
     return schedules.handle(temporal, department_id, form_type_id)
 
 
-@router.get("/schedule", response_model=ScheduleOut)
+@router.get("/schedule", response_model=ScheduleOut, dependencies=[allow(STAFF)])
 async def get_schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> ScheduleOut:
@@ -204,7 +211,7 @@ async def get_schedule(
     try:
         description = await handle.describe()
     except RPCError as error:
-        raise Problem(404, "NO_SCHEDULE", "This form type has no schedule") from error
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "This form type has no schedule") from error
     return ScheduleOut(
         schedule_id=handle.id,
         paused=description.schedule.state.paused,
@@ -214,7 +221,9 @@ async def get_schedule(
     )
 
 
-@router.post("/schedule/pause", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/schedule/pause", status_code=status.HTTP_204_NO_CONTENT, dependencies=[allow(OPERATIONS)]
+)
 async def pause_schedule(
     department_id: str,
     form_type_id: str,
@@ -226,7 +235,9 @@ async def pause_schedule(
     await handle.pause(note=body.note or "Paused by an operator")
 
 
-@router.post("/schedule/unpause", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/schedule/unpause", status_code=status.HTTP_204_NO_CONTENT, dependencies=[allow(OPERATIONS)]
+)
 async def unpause_schedule(
     department_id: str,
     form_type_id: str,
@@ -238,7 +249,9 @@ async def unpause_schedule(
     await handle.unpause(note=body.note or "Unpaused by an operator")
 
 
-@router.post("/schedule/trigger", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/schedule/trigger", status_code=status.HTTP_202_ACCEPTED, dependencies=[allow(OPERATIONS)]
+)
 async def trigger_schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> dict[str, str]:
@@ -248,7 +261,9 @@ async def trigger_schedule(
     return {"status": "triggered"}
 
 
-@router.post("/schedule/backfill", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/schedule/backfill", status_code=status.HTTP_202_ACCEPTED, dependencies=[allow(OPERATIONS)]
+)
 async def backfill_schedule(
     department_id: str,
     form_type_id: str,
@@ -259,11 +274,11 @@ async def backfill_schedule(
     """Open a quarter the schedule missed (for example while it was paused)."""
     current = await current_form_type(session, department_id, form_type_id)
     if current is None:
-        raise Problem(404, "NO_SUCH_FORM_TYPE", "No such form type in this department")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such form type in this department")
     try:
         period = periods.period(current.definition.cadence, body.period_key)
     except periods.InvalidPeriodKey as error:
-        raise Problem(422, "INVALID_PERIOD_KEY", str(error)) from error
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     await schedules.backfill(
         schedules.handle(temporal, department_id, form_type_id),
         schedules.quarter_start_instant(period.start),
