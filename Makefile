@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help install kustomize up down test test-unit test-integration lint contracts bench clean
+.PHONY: help system-packages browser install kustomize up down test test-unit test-integration lint contracts bench clean
 
 # kustomize renders deploy/k8s/ for tests/unit/test_k8s_manifests.py. It is built from its
 # Go module with the machine's Go into .stack/bin/ (about 2.5 min the first time on 2
@@ -22,7 +22,15 @@ help:
 	@echo "make lint   ruff, mypy and the generated-contracts check"
 	@echo "make bench  benchmark: raw Temporal baseline vs the end-to-end path"
 
-install:
+# The Debian packages (JDK, Maven, npm; Chromium for the browser tests): installed with
+# apt-get when make runs as root, otherwise one line says what to install.
+system-packages:
+	@tools/system-packages.sh
+
+browser:
+	@tools/system-packages.sh --browser
+
+install: system-packages
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen
 	cd services/web && npm ci --no-audit --no-fund --loglevel=error
@@ -43,13 +51,13 @@ up: install
 down:
 	$(RUN) cabinet-stack down
 
-test: install kustomize
+test: browser install kustomize
 	$(RUN) pytest
 
 test-unit: install kustomize
 	$(RUN) pytest tests/unit tests/replay
 
-test-integration: install
+test-integration: browser install
 	$(RUN) pytest tests/integration
 
 lint: install

@@ -27,12 +27,43 @@ async def test_bad_requests_are_refused_with_a_clear_error(
     url = f"/departments/{department.id}/obligations/{obligation_id}/submissions"
     lines, files = [receipt_line(department.day(0), 100)], [unique_file("bad requests")]
 
+    # Every refusal is a problem document with a stable code and what it concerns.
     no_key = await intake.post(url, data={"submission": json.dumps({"declared_total_pence": 0})})
-    assert no_key.status_code == 400
-    assert "Idempotency-Key" in no_key.json()["detail"]
+    assert no_key.status_code == 422
+    assert no_key.headers["content-type"] == "application/problem+json"
+    assert no_key.json()["errors"] == [
+        {
+            "code": "REQUIRED",
+            "field": "idempotency-key",
+            "detail": "idempotency-key: Field required",
+        }
+    ]
 
     not_json = await intake.post(url, data={"submission": "{"}, headers={"Idempotency-Key": "k1"})
     assert not_json.status_code == 422
+    assert not_json.json()["errors"][0]["code"] == "INVALID_JSON"
+
+    negative = {"declared_total_pence": 0, "receipts": [{**lines[0], "amount_pence": -100}]}
+    refused = await intake.post(
+        url, data={"submission": json.dumps(negative)}, headers={"Idempotency-Key": "k3"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {
+            "code": "NEGATIVE",
+            "field": "receipts.0.amount_pence",
+            "detail": "receipts.0.amount_pence: must be 0 or more, not negative",
+        }
+    ]
+
+    # What was sent is never echoed back: a 500 kB payee gives a short answer.
+    huge = {"declared_total_pence": 0, "receipts": [{**lines[0], "payee": "x" * 500_000}]}
+    too_long = await intake.post(
+        url, data={"submission": json.dumps(huge)}, headers={"Idempotency-Key": "k4"}
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["code"] == "TOO_LONG"
+    assert len(too_long.content) < 1000
 
     float_money = await intake.post(
         url,

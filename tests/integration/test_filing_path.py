@@ -80,15 +80,13 @@ async def test_a_wrong_return_is_sent_back_with_reasons_and_the_resubmission_is_
     assert "does not match the receipts" in detail
     assert "outside the period" in detail
 
-    checks = await httpx.AsyncClient(
-        base_url=stack.config.url("receipts"), headers=stack.config.machine_auth()
-    ).get(
+    checks = await httpx.AsyncClient(base_url=stack.config.url("receipts")).get(
         f"/departments/{department.id}/submissions/{first.json()['submission_id']}/versions/1/checks"
     )
     result = checks.json()
     assert [r.get("accepted", False) for r in result["receipts"]] == [True, False]
-    assert result["receipts"][1]["reasons"][0]["code"] == "REASON_CODE_DATE_OUTSIDE_PERIOD"
-    assert result["submissionReasons"][0]["code"] == "REASON_CODE_TOTAL_MISMATCH"
+    assert result["receipts"][1]["reasons"][0]["code"] == "DATE_OUTSIDE_PERIOD"
+    assert result["submission_reasons"][0]["code"] == "TOTAL_MISMATCH"
 
     second = await submit(
         intake,

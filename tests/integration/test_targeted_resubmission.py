@@ -119,19 +119,17 @@ async def test_the_resubmission_replaces_only_the_returned_receipt_and_is_accept
 
     # The receipts service checked the whole of version 2: the kept file is its own, not a
     # duplicate of itself.
-    async with httpx.AsyncClient(
-        base_url=stack.config.url("receipts"), headers=stack.config.machine_auth()
-    ) as receipts:
+    async with httpx.AsyncClient(base_url=stack.config.url("receipts")) as receipts:
         checks = (
             await receipts.get(
                 f"/departments/{department.id}/submissions/{submission_id}/versions/2/checks"
             )
         ).json()
-    assert [(r["receiptId"], r.get("accepted", False)) for r in checks["receipts"]] == [
+    assert [(r["receipt_id"], r["accepted"]) for r in checks["receipts"]] == [
         (good, True),
         (new, True),
     ]
-    assert not any(r.get("reasons") or r.get("flags") for r in checks["receipts"])
+    assert not any(r["reasons"] or r["flags"] for r in checks["receipts"])
 
     diff = await intake.get(f"{submission_url}/diff", params={"from": 1, "to": 2})
     assert diff.status_code == 200, diff.text

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from cabinet_common import problems
 from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_cycles.api import router
@@ -25,7 +26,6 @@ from cabinet_cycles.tables import (
     OpenedPeriod,
     QuarterClosure,
 )
-from tests.auth_support import MACHINE, trust_test_tokens
 
 DEMO = "/departments/demo"
 TEMPORAL_UI = "http://temporal-ui.test"
@@ -126,15 +126,13 @@ async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
 @pytest.fixture
 async def cycles(sessions: Sessions) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    trust_test_tokens(app)
+    problems.install(app)
     app.include_router(router)
     app.state.settings = CyclesSettings(temporal_ui_url=TEMPORAL_UI, temporal_namespace="default")
     # The routes need only the runtime's sessions; Kafka and Temporal stay out of it.
     app.state.runtime = SimpleNamespace(sessions=sessions)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://cycles", headers=MACHINE
-    ) as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://cycles") as client:
         yield client
 
 

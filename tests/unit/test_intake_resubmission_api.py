@@ -82,7 +82,7 @@ async def test_keeping_a_returned_receipt_is_refused_naming_it(intake: Intake) -
     assert refused.status_code == 422, refused.text
     [error] = refused.json()["errors"]
     assert (error["receipt_id"], error["code"]) == (bad, "RECEIPT_RETURNED")
-    assert f"You cannot keep receipt {bad} (Rail, £5.00, 1 October 2026)" in error["message"]
+    assert f"You cannot keep receipt {bad} (Rail, £5.00, 1 October 2026)" in error["detail"]
     assert OUTSIDE in refused.json()["detail"]
 
 

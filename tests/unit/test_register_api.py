@@ -10,10 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from cabinet_common import problems
 from cabinet_common.database import create_engine, create_schema, session_factory
 from cabinet_cycles import filers_api, form_types_api
 from cabinet_cycles.api import router as departments_router
-from tests.auth_support import MACHINE, trust_test_tokens
 from tests.unit.form_type_examples import EXAMPLES, example_document
 
 DEPARTMENT = "/departments/dept"
@@ -38,16 +38,14 @@ async def cycles(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cycles.db'}")
     await create_schema(engine)
     app = FastAPI()
-    trust_test_tokens(app)
+    problems.install(app)
     # The routes need only the runtime's sessions; Kafka and Temporal stay out of it.
     app.state.runtime = SimpleNamespace(sessions=session_factory(engine))
     app.state.schedule_keeper = RecordingScheduleKeeper()
     for router in (departments_router, form_types_api.router, filers_api.router):
         app.include_router(router)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://cycles", headers=MACHINE
-    ) as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://cycles") as client:
         (await client.put(DEPARTMENT, json={"name": "Dept"})).raise_for_status()
         yield client
     await engine.dispose()
@@ -89,9 +87,9 @@ async def test_a_definition_that_cannot_be_applied_is_refused_and_nothing_is_pub
     document["rules"][0]["of"] = ["box1", "box99"]
     refused = await publish(cycles, document)
     assert refused.status_code == 422
-    [problem] = refused.json()["detail"]
-    assert problem["loc"] == ["body"]
-    assert "rule 1 (sum): there is no field box99" in problem["msg"]
+    [problem] = refused.json()["errors"]
+    assert "field" not in problem
+    assert "rule 1 (sum): there is no field box99" in problem["detail"]
     assert (await cycles.get(f"{DEPARTMENT}/form-types/vat-return")).status_code == 404
 
 
@@ -187,18 +185,17 @@ async def test_an_import_with_a_bad_row_changes_nothing_and_says_which_rows(
         headers=CSV,
     )
     assert refused.status_code == 422
-    assert refused.json()["rows"] == [
+    assert refused.json()["errors"] == [
         {
+            "code": "INVALID_ROW",
             "row": 3,
-            "filer_id": "birch-and-co",
-            "errors": [
-                "Contact email 'returns@birch' must be an email address, like returns@acme.example"
-            ],
+            "detail": "Row 3: Contact email 'returns@birch' must be an email address, "
+            "like returns@acme.example",
         },
         {
+            "code": "INVALID_ROW",
             "row": 4,
-            "filer_id": "cobalt",
-            "errors": ["There is no form type 'payroll' in this department"],
+            "detail": "Row 4: There is no form type 'payroll' in this department",
         },
     ]
     assert await filers(cycles) == before

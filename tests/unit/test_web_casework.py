@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cabinet.common.v1 import types_pb2
-from cabinet_common.obligation_workflow import ReturnDecision
+from cabinet_common.obligation_workflow import ReturnAction
 from cabinet_web.casework import (
     answer_rows,
     answer_text,
@@ -196,8 +196,9 @@ def test_an_accepted_receipt_ignores_what_was_typed_for_returning_it() -> None:
         RECEIPTS,
     )  # fmt: skip
     assert not form.problems
-    action = form.action()
+    action = form.action("caseworker")
     assert action == {
+        "actor": "caseworker",
         "reason": "receipt 2: Dated next week",
         "reasons": [],
         "receipts": [
@@ -207,7 +208,7 @@ def test_an_accepted_receipt_ignores_what_was_typed_for_returning_it() -> None:
             }
         ],
     }
-    ReturnDecision.model_validate(action)  # what cycles takes
+    ReturnAction.model_validate(action)  # what cycles takes
 
 
 def test_something_must_be_returned() -> None:
@@ -241,13 +242,13 @@ def test_a_whole_return_reason_with_a_note_for_the_record() -> None:
         RECEIPTS,
     )  # fmt: skip
     assert not form.problems
-    action = form.action()
+    action = form.action("clerk-7")
     assert action["reason"] == "Phoned the filer"
     assert action["reasons"] == [
         {"code": "TOTAL_MISMATCH", "message": "Box 3 is not box 1 + box 2"}
     ]
     assert action["receipts"] == []
-    ReturnDecision.model_validate(action)
+    ReturnAction.model_validate(action)
 
 
 def test_the_note_for_the_record_is_at_most_2000_characters() -> None:
@@ -267,7 +268,7 @@ def test_the_summary_recorded_without_a_note_fits_the_workflow() -> None:
         ["a", "b", "c"],
     )  # fmt: skip
     assert not form.problems
-    reason = form.action()["reason"]
+    reason = form.action("clerk")["reason"]
     assert len(reason) == 2000 and reason.endswith("…")
 
 

@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+from cabinet_common.problems import ProblemItem, refused
 from cabinet_web import drafts
 from cabinet_web.accounts import Role
 from cabinet_web.backend import Refused
@@ -105,12 +106,12 @@ def test_a_correction_keeps_and_drops_by_id_and_sends_the_new_receipts() -> None
     assert "channel" not in body and "keyed_by" not in body
 
 
-def test_a_paper_return_says_paper_and_leaves_who_keyed_it_to_the_token() -> None:
+def test_a_paper_return_names_who_keyed_it() -> None:
     keyed = filing(PAPER, CASEWORKER)
     assert keyed.draft is not None and keyed.draft.keyed_by == "cw-1"
     body = submission_body(keyed, keyed.draft)
     assert body["channel"] == "paper"
-    assert "keyed_by" not in body
+    assert body["keyed_by"] == "cw-1"
 
 
 def test_a_draft_starts_from_the_returned_version() -> None:
@@ -124,24 +125,21 @@ def test_a_draft_starts_from_the_returned_version() -> None:
 
 def test_intakes_refusals_are_put_where_they_belong() -> None:
     added = filing(FILER, FILER_USER).added_receipts
-    refused = Refused(
-        422,
-        {
-            "detail": "...",
-            "errors": [
-                {
-                    "file": 1,
-                    "file_name": "ticket.pdf",
-                    "code": "FILE_UNREADABLE",
-                    "message": "The selected file could not be read (ticket.pdf, file 1)",
-                },
-                {"receipt_id": "kept", "code": "RECEIPT_RETURNED", "message": "You cannot keep"},
-                {"field_id": "claim_total", "code": "NOT_MONEY", "message": "Claim must be"},
-                {"file": None, "code": "FILES_TOO_LARGE", "message": "Too large in total"},
-            ],
-        },
+    problem = refused(
+        [
+            ProblemItem(
+                file=1,
+                file_name="ticket.pdf",
+                code="FILE_UNREADABLE",
+                detail="The selected file could not be read (ticket.pdf, file 1)",
+            ),
+            ProblemItem(receipt_id="kept", code="RECEIPT_RETURNED", detail="You cannot keep"),
+            ProblemItem(field="claim_total", code="NOT_MONEY", detail="Claim must be"),
+            ProblemItem(code="FILES_TOO_LARGE", detail="Too large in total"),
+        ]
     )
-    assert refused_problems(refused, added) == [
+    answer = Refused(422, problem.document().model_dump(exclude_none=True))
+    assert refused_problems(answer, added) == [
         {
             "field_id": None,
             "receipt_id": added[0].receipt_id,
@@ -154,7 +152,7 @@ def test_intakes_refusals_are_put_where_they_belong() -> None:
 
 
 def test_a_refusal_without_a_list_is_shown_whole() -> None:
-    refused = Refused(422, {"detail": [{"msg": "Extra inputs are not permitted"}]})
-    assert refused_problems(refused, []) == [
+    answer = Refused(422, {"code": "UNKNOWN_FIELD", "detail": "Extra inputs are not permitted"})
+    assert refused_problems(answer, []) == [
         {"field_id": None, "receipt_id": None, "message": "Extra inputs are not permitted"}
     ]

@@ -3,13 +3,13 @@ that have one), health endpoints and the uvicorn entry point. Services build the
 and event handlers; this wires them."""
 
 import sys
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
 import uvicorn
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp
@@ -20,6 +20,8 @@ from cabinet_common.events import Topic
 from cabinet_common.logging import configure_logging
 from cabinet_common.messaging.consumer import Handler
 from cabinet_common.messaging.runtime import Messaging
+from cabinet_common.problems import Problem
+from cabinet_common.problems import install as install_problems
 from cabinet_common.settings import ServiceSettings
 
 
@@ -74,19 +76,28 @@ async def liveness() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health_router.get("/readyz")
-async def readiness(request: Request, response: Response) -> dict[str, str]:
+@health_router.get("/readyz", responses={503: {"description": "Not ready: the reason given"}})
+async def readiness(request: Request) -> dict[str, str]:
     runtime = runtime_of(request)
     try:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as error:
-        response.status_code = 503
-        return {"status": "database unavailable", "error": str(error)}
+        raise Problem(503, "DATABASE_UNAVAILABLE", f"database unavailable: {error}") from error
     if runtime.messaging is not None and not runtime.messaging.healthy:
-        response.status_code = 503
-        return {"status": "messaging stopped"}
+        raise Problem(503, "MESSAGING_STOPPED", "messaging stopped")
     return {"status": "ready"}
+
+
+def create_service_app(
+    title: str, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
+) -> FastAPI:
+    """A service's FastAPI app: its health endpoints, and every error answered (and
+    documented) as an RFC 9457 problem document."""
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    install_problems(app)
+    app.include_router(health_router)
+    return app
 
 
 def serve(app: ASGIApp, settings: ServiceSettings, service: str) -> None:

@@ -1,14 +1,14 @@
 """Anyone holding an acknowledgement can ask whether it is genuine and unaltered."""
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from cabinet_common.auth.api import AUTHENTICATED
+from cabinet_common.problems import Problem
 from cabinet_common.signing import SigningKeyError
 from cabinet_cycles.acknowledgements import signed_json_of, verify_document
 from cabinet_cycles.settings import CyclesSettings
 
-router = APIRouter(tags=["acknowledgements"], dependencies=[AUTHENTICATED])
+router = APIRouter(tags=["acknowledgements"])
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
 
@@ -37,10 +37,10 @@ async def verify_acknowledgement(request: Request) -> VerificationOut:
     try:
         signer = settings.signer()
     except SigningKeyError as error:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+        raise Problem(503, "SIGNING_KEY_MISSING", str(error)) from error
     body = await request.body()
     if len(body) > MAX_DOCUMENT_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "That is not an acknowledgement")
+        raise Problem(413, "NOT_AN_ACKNOWLEDGEMENT", "That is not an acknowledgement")
     result = verify_document(signed_json_of(body), signer.public_key)
     reference = (result.document or {}).get("reference")
     return VerificationOut(

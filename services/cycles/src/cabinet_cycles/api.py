@@ -4,12 +4,11 @@ history and acknowledgement (and how many obligations are in each status)."""
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 
-from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
-from cabinet_common.auth.principal import ADMINISTRATION, STAFF, Principal
 from cabinet_common.obligation_workflow import ObligationStatus
+from cabinet_common.problems import Problem
 from cabinet_common.quarter_workflow import QuarterKey
 from cabinet_common.service import DbSession
 from cabinet_cycles.acknowledgements import render_html, render_pdf
@@ -33,14 +32,11 @@ from cabinet_cycles.tables import (
     QuarterClosure,
 )
 
-router = APIRouter(prefix="/departments/{department_id}", dependencies=[DEPARTMENT_MEMBERS])
-NO_OBLIGATION = "No such obligation in this department"
+router = APIRouter(prefix="/departments/{department_id}")
 SlugPath = Annotated[str, Slug]
 
 
-@router.put(
-    "", response_model=DepartmentOut, tags=["register"], dependencies=[allow(ADMINISTRATION)]
-)
+@router.put("", response_model=DepartmentOut, tags=["register"])
 async def put_department(
     department_id: SlugPath, body: DepartmentIn, session: DbSession
 ) -> DepartmentOut:
@@ -49,12 +45,7 @@ async def put_department(
     return DepartmentOut(department_id=department_id, name=body.name)
 
 
-@router.get(
-    "/periods",
-    response_model=list[OpenedPeriodOut],
-    tags=["quarters"],
-    dependencies=[allow(STAFF)],
-)
+@router.get("/periods", response_model=list[OpenedPeriodOut], tags=["quarters"])
 async def list_periods(
     department_id: str, request: Request, session: DbSession
 ) -> list[OpenedPeriodOut]:
@@ -112,7 +103,6 @@ async def list_obligations(
     department_id: str,
     request: Request,
     session: DbSession,
-    principal: CurrentPrincipal,
     form_type_id: str | None = None,
     period_key: str | None = None,
     filer_id: str | None = None,
@@ -122,10 +112,8 @@ async def list_obligations(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[ObligationOut]:
-    """Obligations in filer order, a page at a time (a filer's own only)."""
+    """Obligations in filer order, a page at a time."""
     query = select(Obligation).where(Obligation.department_id == department_id)
-    if principal.filer_id is not None:
-        query = query.where(Obligation.filer_id == principal.filer_id)
     if after_filer_id:
         query = query.where(Obligation.filer_id > after_filer_id)
     if form_type_id:
@@ -141,12 +129,7 @@ async def list_obligations(
 
 
 # Declared before /obligations/{obligation_id}, which would otherwise take this path.
-@router.get(
-    "/obligations/status-counts",
-    response_model=StatusCountsOut,
-    tags=["obligations"],
-    dependencies=[allow(STAFF)],
-)
+@router.get("/obligations/status-counts", response_model=StatusCountsOut, tags=["obligations"])
 async def obligation_status_counts(
     department_id: str,
     session: DbSession,
@@ -177,14 +160,9 @@ async def obligation_status_counts(
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["obligations"])
 async def get_obligation(
-    department_id: str,
-    obligation_id: str,
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
+    department_id: str, obligation_id: str, request: Request, session: DbSession
 ) -> ObligationOut:
-    obligation = await _obligation(session, principal, department_id, obligation_id)
-    return _obligation_out(obligation, request)
+    return _obligation_out(await _obligation(session, department_id, obligation_id), request)
 
 
 @router.get(
@@ -194,10 +172,10 @@ async def get_obligation(
     responses={200: {"content": {"application/json": {}}}, 404: {"description": "Not issued yet"}},
 )
 async def get_acknowledgement(
-    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
+    department_id: str, obligation_id: str, session: DbSession
 ) -> Response:
     """The signed acknowledgement document (JSON), the same bytes on every fetch."""
-    document = await _acknowledgement(session, principal, department_id, obligation_id)
+    document = await _acknowledgement(session, department_id, obligation_id)
     return Response(document, media_type="application/json")
 
 
@@ -208,10 +186,10 @@ async def get_acknowledgement(
     responses={200: {"content": {"text/html": {}}}, 404: {"description": "Not issued yet"}},
 )
 async def get_acknowledgement_html(
-    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
+    department_id: str, obligation_id: str, session: DbSession
 ) -> Response:
     """The acknowledgement as a page to read or print, with the signed document on it."""
-    document = await _acknowledgement(session, principal, department_id, obligation_id)
+    document = await _acknowledgement(session, department_id, obligation_id)
     return Response(render_html(document), media_type="text/html; charset=utf-8")
 
 
@@ -222,10 +200,10 @@ async def get_acknowledgement_html(
     responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "Not issued yet"}},
 )
 async def get_acknowledgement_pdf(
-    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
+    department_id: str, obligation_id: str, session: DbSession
 ) -> Response:
     """The acknowledgement as a PDF (the signed document attached), the same bytes each time."""
-    document = await _acknowledgement(session, principal, department_id, obligation_id)
+    document = await _acknowledgement(session, department_id, obligation_id)
     return Response(
         render_pdf(document),
         media_type="application/pdf",
@@ -233,23 +211,18 @@ async def get_acknowledgement_pdf(
     )
 
 
-async def _acknowledgement(
-    session: DbSession, principal: Principal, department_id: str, obligation_id: str
-) -> bytes:
-    await _obligation(session, principal, department_id, obligation_id)
+async def _acknowledgement(session: DbSession, department_id: str, obligation_id: str) -> bytes:
+    await _obligation(session, department_id, obligation_id)
     acknowledgement = await session.get(AcknowledgementDocument, obligation_id)
     if acknowledgement is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No acknowledgement has been issued yet")
+        raise Problem(404, "NOT_ISSUED_YET", "No acknowledgement has been issued yet")
     return acknowledgement.document
 
 
-async def _obligation(
-    session: DbSession, principal: Principal, department_id: str, obligation_id: str
-) -> Obligation:
+async def _obligation(session: DbSession, department_id: str, obligation_id: str) -> Obligation:
     obligation = await session.get(Obligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_OBLIGATION)
-    ensure_sees_filer(principal, obligation.filer_id, NO_OBLIGATION)
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     return obligation
 
 

@@ -6,14 +6,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.worker import Worker
 
-from cabinet_common.auth.api import install_token_verifier
-from cabinet_common.service import health_router, serve, service_runtime
+from cabinet_common.service import create_service_app, serve, service_runtime
 from cabinet_common.supervision import supervised
 from cabinet_common.temporal import connect, connect_when_up
 from cabinet_cycles.acknowledgements_api import router as acknowledgements_router
 from cabinet_cycles.api import router
 from cabinet_cycles.audit.api import router as audit_router
 from cabinet_cycles.caseworker_api import router as caseworker_router
+from cabinet_cycles.dead_letters_api import router as dead_letters_router
 from cabinet_cycles.event_handlers import CyclesEventHandlers
 from cabinet_cycles.filers_api import router as filers_router
 from cabinet_cycles.form_types_api import router as form_types_router
@@ -58,10 +58,8 @@ def create_app(settings: CyclesSettings) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
 
-    app = FastAPI(title="Cabinet cycles", version="0.1.0", lifespan=lifespan)
+    app = create_service_app("Cabinet cycles", lifespan)
     app.state.settings = settings
-    install_token_verifier(app, settings.auth_trusted_keys_dir)
-    app.include_router(health_router)
     app.include_router(router)
     app.include_router(form_types_router)
     app.include_router(filers_router)
@@ -69,6 +67,7 @@ def create_app(settings: CyclesSettings) -> FastAPI:
     app.include_router(acknowledgements_router)
     app.include_router(quarter_router)
     app.include_router(caseworker_router)
+    app.include_router(dead_letters_router)
     return app
 
 

@@ -5,13 +5,11 @@ nothing changes; an accepted one is recorded with who, when and why."""
 from datetime import date
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow
-from cabinet_common.auth.principal import CASEWORK, STAFF
 from cabinet_common.deadlines import deadlines
 from cabinet_common.obligation_workflow import (
     UPDATE_ACCEPT,
@@ -19,21 +17,19 @@ from cabinet_common.obligation_workflow import (
     UPDATE_RETURN,
     UPDATE_WAIVE,
     AcceptAction,
-    Decision,
+    CaseworkerAction,
     ExtendAction,
     ObligationState,
     ObligationStatus,
     ReturnAction,
-    ReturnDecision,
     WaiveAction,
 )
+from cabinet_common.problems import Problem
 from cabinet_common.service import DbSession
 from cabinet_cycles.form_types import form_type_version
 from cabinet_cycles.tables import Obligation
 
-router = APIRouter(
-    prefix="/departments/{department_id}", tags=["caseworkers"], dependencies=[DEPARTMENT_MEMBERS]
-)
+router = APIRouter(prefix="/departments/{department_id}", tags=["caseworkers"])
 
 # Checking includes submissions held for a caseworker because a receipt was flagged (a
 # possible duplicate): they stay there until a caseworker accepts or returns them.
@@ -61,7 +57,7 @@ class QueueItem(BaseModel):
     status: str
 
 
-@router.get("/queue", response_model=list[QueueItem], dependencies=[allow(STAFF)])
+@router.get("/queue", response_model=list[QueueItem])
 async def queue(
     department_id: str,
     session: DbSession,
@@ -83,67 +79,57 @@ async def queue(
     return list((await session.scalars(query.order_by(*order).limit(1000))).all())
 
 
-class ExtendIn(Decision):
+class ExtendIn(CaseworkerAction):
     due_date: date = Field(description="The new due date; must be later than the current one")
 
 
-DECISION: dict[str, Any] = {"response_model": ObligationState, "dependencies": [allow(CASEWORK)]}
-
-
-@router.post("/obligations/{obligation_id}/accept", **DECISION)
+@router.post("/obligations/{obligation_id}/accept", response_model=ObligationState)
 async def accept(
     department_id: str,
     obligation_id: str,
-    body: Decision,
+    action: AcceptAction,
     session: DbSession,
     temporal: Temporal,
-    principal: CurrentPrincipal,
 ) -> ObligationState:
     """Accept the latest checked submission, whatever its checks said."""
     obligation = await _obligation(session, department_id, obligation_id)
-    action = AcceptAction(actor=principal.subject, **body.model_dump())
     return await _decide(temporal, obligation, UPDATE_ACCEPT, action)
 
 
-@router.post("/obligations/{obligation_id}/return", **DECISION)
+@router.post("/obligations/{obligation_id}/return", response_model=ObligationState)
 async def return_submission(
     department_id: str,
     obligation_id: str,
-    body: ReturnDecision,
+    action: ReturnAction,
     session: DbSession,
     temporal: Temporal,
-    principal: CurrentPrincipal,
 ) -> ObligationState:
     """Send the latest submission back with coded reasons about the whole of it, or with
     receipts of it (each with its reasons) that the filer must replace or leave out, or
     both. A receipt named must be one of the latest version's, as its check reported it."""
     obligation = await _obligation(session, department_id, obligation_id)
-    action = ReturnAction(actor=principal.subject, **body.model_dump())
     return await _decide(temporal, obligation, UPDATE_RETURN, action)
 
 
-@router.post("/obligations/{obligation_id}/waive", **DECISION)
+@router.post("/obligations/{obligation_id}/waive", response_model=ObligationState)
 async def waive(
     department_id: str,
     obligation_id: str,
-    body: Decision,
+    action: WaiveAction,
     session: DbSession,
     temporal: Temporal,
-    principal: CurrentPrincipal,
 ) -> ObligationState:
     obligation = await _obligation(session, department_id, obligation_id)
-    action = WaiveAction(actor=principal.subject, **body.model_dump())
     return await _decide(temporal, obligation, UPDATE_WAIVE, action)
 
 
-@router.post("/obligations/{obligation_id}/extend", **DECISION)
+@router.post("/obligations/{obligation_id}/extend", response_model=ObligationState)
 async def extend(
     department_id: str,
     obligation_id: str,
     body: ExtendIn,
     session: DbSession,
     temporal: Temporal,
-    principal: CurrentPrincipal,
 ) -> ObligationState:
     """Move the due date later; reminders, overdue and escalation move with it."""
     obligation = await _obligation(session, department_id, obligation_id)
@@ -153,14 +139,14 @@ async def extend(
             session, department_id, obligation.form_type_id, obligation.form_type_version
         )
     if published is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "The obligation's form type version is missing"
+        raise Problem(
+            409, "FORM_TYPE_VERSION_MISSING", "The obligation's form type version is missing"
         )
     definition = published.definition
     schedule = deadlines(
         body.due_date, definition.reminder_ladder, definition.escalate_after_days_overdue
     )
-    action = ExtendAction(actor=principal.subject, reason=body.reason, deadlines=schedule)
+    action = ExtendAction(actor=body.actor, reason=body.reason, deadlines=schedule)
     state = await _decide(temporal, obligation, UPDATE_EXTEND, action)
     async with session.begin():
         row = await session.get(Obligation, obligation_id, populate_existing=True)
@@ -173,7 +159,7 @@ async def extend(
 async def _obligation(session: DbSession, department_id: str, obligation_id: str) -> Obligation:
     obligation = await session.get(Obligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     # End the read (it holds SQLite's write lock) before the decision runs in the workflow;
     # detached first, so rolling back does not expire what was read.
     session.expunge(obligation)
@@ -190,5 +176,5 @@ async def _decide(
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         message = getattr(cause, "message", None) or str(cause or error)
-        raise HTTPException(status.HTTP_409_CONFLICT, message) from error
+        raise Problem(409, "DECISION_REFUSED", message) from error
     return cast(ObligationState, state)

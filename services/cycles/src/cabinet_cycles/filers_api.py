@@ -3,18 +3,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
-from cabinet_common.auth.principal import ADMINISTRATION, STAFF
+from cabinet_common.problems import Problem, ProblemItem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
 from cabinet_cycles.filer_import import FilerRow, read_register
 from cabinet_cycles.schemas import (
-    FilerImportRefused,
     FilerImportReport,
     FilerIn,
     FilerOut,
@@ -24,14 +21,9 @@ from cabinet_cycles.schemas import (
 )
 from cabinet_cycles.tables import Filer, FormType
 
-router = APIRouter(
-    prefix="/departments/{department_id}/filers",
-    tags=["register"],
-    dependencies=[DEPARTMENT_MEMBERS],
-)
+router = APIRouter(prefix="/departments/{department_id}/filers", tags=["register"])
 SlugPath = Annotated[str, Slug]
 CSV_MEDIA_TYPE = "text/csv"
-NO_FILER = "No such filer in this department"
 
 _CSV_BODY: dict[str, Any] = {
     "requestBody": {
@@ -47,7 +39,7 @@ _CSV_BODY: dict[str, Any] = {
 }
 
 
-@router.get("", response_model=list[FilerOut], dependencies=[allow(STAFF)])
+@router.get("", response_model=list[FilerOut])
 async def list_filers(department_id: str, session: DbSession) -> list[FilerOut]:
     filers = await session.scalars(
         select(Filer).where(Filer.department_id == department_id).order_by(Filer.filer_id)
@@ -55,19 +47,7 @@ async def list_filers(department_id: str, session: DbSession) -> list[FilerOut]:
     return [_filer_out(filer) for filer in filers]
 
 
-@router.get("/{filer_id}", response_model=FilerOut)
-async def get_filer(
-    department_id: str, filer_id: str, session: DbSession, principal: CurrentPrincipal
-) -> FilerOut:
-    """One filer of the register: staff see any, a filer only itself."""
-    ensure_sees_filer(principal, filer_id, NO_FILER)
-    filer = await session.get(Filer, (department_id, filer_id))
-    if filer is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_FILER)
-    return _filer_out(filer)
-
-
-@router.put("/{filer_id}", response_model=FilerOut, dependencies=[allow(ADMINISTRATION)])
+@router.put("/{filer_id}", response_model=FilerOut)
 async def put_filer(
     department_id: str, filer_id: SlugPath, body: FilerIn, session: DbSession
 ) -> FilerOut:
@@ -76,9 +56,7 @@ async def put_filer(
         known = await _form_type_ids(session, department_id)
         for form_type_id in body.form_type_ids:
             if form_type_id not in known:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT, f"No form type {form_type_id!r}"
-                )
+                raise Problem(422, "NO_SUCH_FORM_TYPE", f"No form type {form_type_id!r}")
         await session.merge(
             Filer(department_id=department_id, filer_id=filer_id, **body.model_dump(mode="json"))
         )
@@ -87,10 +65,15 @@ async def put_filer(
 
 @router.post(
     "/import",
-    dependencies=[allow(ADMINISTRATION)],
     response_model=FilerImportReport,
     openapi_extra=_CSV_BODY,
-    responses={422: {"model": FilerImportRefused, "description": "Nothing was imported"}},
+    responses=responses(
+        {
+            404: "No such department",
+            415: "Not sent as text/csv",
+            422: "Nothing was imported: each wrong row listed",
+        }
+    ),
 )
 async def import_filers(department_id: str, request: Request, session: DbSession) -> Any:
     """Add or update every filer in a CSV file (columns filer_id, name, contact_email,
@@ -98,18 +81,22 @@ async def import_filers(department_id: str, request: Request, session: DbSession
     written and the answer lists each wrong row and why."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != CSV_MEDIA_TYPE:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send the register as text/csv")
+        raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "Send the register as text/csv")
     content = await request.body()
     async with session.begin():
         await department_or_404(session, department_id)
         register = read_register(content, await _form_type_ids(session, department_id))
         if register.problems:
-            refused = FilerImportRefused(
-                message="Nothing was imported: correct the rows listed and send the whole "
-                "file again",
-                rows=register.problems,
+            raise Problem(
+                422,
+                "INVALID_ROWS",
+                "Nothing was imported: correct the rows listed and send the whole file again",
+                [
+                    ProblemItem(code="INVALID_ROW", row=p.row, detail=f"Row {p.row}: {error}")
+                    for p in register.problems
+                    for error in p.errors
+                ],
             )
-            return JSONResponse(refused.model_dump(), status.HTTP_422_UNPROCESSABLE_CONTENT)
         existing = {
             filer.filer_id: filer
             for filer in await session.scalars(

@@ -5,13 +5,12 @@ import json
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
-from cabinet_common.auth.principal import ADMINISTRATION
 from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.problems import Problem
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
 from cabinet_cycles.form_types import (
@@ -22,11 +21,7 @@ from cabinet_cycles.form_types import (
 )
 from cabinet_cycles.schemas import FormTypeVersionOut, Slug
 
-router = APIRouter(
-    prefix="/departments/{department_id}/form-types",
-    tags=["register"],
-    dependencies=[DEPARTMENT_MEMBERS],
-)
+router = APIRouter(prefix="/departments/{department_id}/form-types", tags=["register"])
 SlugPath = Annotated[str, Slug]
 
 MAX_DEFINITION_BYTES = 1_000_000
@@ -37,22 +32,24 @@ JSON_MEDIA_TYPE = "application/json"
 async def _definition(request: Request) -> FormTypeDefinition:
     media_type = request.headers.get("content-type", JSON_MEDIA_TYPE).split(";")[0].strip().lower()
     if media_type not in {JSON_MEDIA_TYPE, *YAML_MEDIA_TYPES}:
-        raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        raise Problem(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
             "Send the definition as application/json or application/yaml",
         )
     body = await request.body()
     if len(body) > MAX_DEFINITION_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
+        raise Problem(
+            413,
+            "TOO_LARGE",
             f"A definition must be at most {MAX_DEFINITION_BYTES:,} bytes",
         )
     document: Any
     try:
         document = json.loads(body) if media_type == JSON_MEDIA_TYPE else yaml.safe_load(body)
     except (ValueError, yaml.YAMLError) as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"The body is not valid {media_type}: {error}"
+        raise Problem(
+            422, "INVALID_DOCUMENT", f"The body is not valid {media_type}: {error}"
         ) from error
     try:
         return FormTypeDefinition.model_validate(document)
@@ -74,12 +71,7 @@ _DEFINITION_BODY: dict[str, Any] = {
 }
 
 
-@router.put(
-    "/{form_type_id}",
-    response_model=FormTypeVersionOut,
-    openapi_extra=_DEFINITION_BODY,
-    dependencies=[allow(ADMINISTRATION)],
-)
+@router.put("/{form_type_id}", response_model=FormTypeVersionOut, openapi_extra=_DEFINITION_BODY)
 async def put_form_type(
     department_id: str,
     form_type_id: SlugPath,
@@ -115,7 +107,7 @@ async def get_form_type_version(
 
 def _found(published: PublishedFormType | None) -> PublishedFormType:
     if published is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such form type in this department")
+        raise Problem(404, "NO_SUCH_FORM_TYPE", "No such form type in this department")
     return published
 
 

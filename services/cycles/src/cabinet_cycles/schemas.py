@@ -6,7 +6,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from cabinet_common.form_types.definition import FormTypeDefinition
-from cabinet_cycles.filer_import import RowProblem
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -51,11 +50,6 @@ class FilerImportReport(BaseModel):
     updated: int
     unchanged: int
     rows: list[ImportedRow]
-
-
-class FilerImportRefused(BaseModel):
-    message: str
-    rows: list[RowProblem] = Field(description="Every row that needs correcting, and why")
 
 
 class HistoryOut(BaseModel):

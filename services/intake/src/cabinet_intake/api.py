@@ -1,6 +1,5 @@
 """Filers' HTTP API: submit a form with its receipt files, and read submissions back."""
 
-import json
 from typing import Annotated
 
 from fastapi import (
@@ -8,22 +7,19 @@ from fastapi import (
     File,
     Form,
     Header,
-    HTTPException,
     Query,
     Request,
     Response,
     UploadFile,
     status,
 )
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, ensure_sees_filer
-from cabinet_common.auth.principal import CASEWORK, Principal, Role
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.known_form_types import known_definition
+from cabinet_common.problems import Problem, ProblemItem, refused, responses, validation_problem
 from cabinet_common.service import DbSession
 from cabinet_intake.evidence import EvidenceStore
 from cabinet_intake.file_checks import (
@@ -53,31 +49,12 @@ from cabinet_intake.submissions import (
 from cabinet_intake.tables import KnownObligation, Submission, SubmissionReturn
 from cabinet_intake.versions import KeepRefused, diff, version_out
 
-router = APIRouter(
-    prefix="/departments/{department_id}", tags=["submissions"], dependencies=[DEPARTMENT_MEMBERS]
-)
-NO_OBLIGATION = "No such obligation in this department"
+router = APIRouter(prefix="/departments/{department_id}", tags=["submissions"])
 
 
 def _settings(request: Request) -> IntakeSettings:
     settings: IntakeSettings = request.app.state.settings
     return settings
-
-
-class Refused(Exception):
-    """A 422 naming every problem: `detail` sums them up, `errors` lists each one with
-    what it concerns (a file by its position and display name, or an answer's field)."""
-
-    def __init__(self, errors: list[dict[str, object]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-    def response(self) -> JSONResponse:
-        detail = "; ".join(str(e["message"]) for e in self.errors)
-        return JSONResponse(
-            {"detail": detail, "errors": self.errors},
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )
 
 
 async def _read_files(
@@ -86,12 +63,13 @@ async def _read_files(
     """Read and inspect every file before storing any, and refuse them all together if
     any is wrong, naming each one (1-based, in the order sent)."""
     if len(uploads) > settings.max_files_per_submission:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "TOO_MANY_FILES",
             f"Send at most {settings.max_files_per_submission} receipt files",
         )
     contents: list[tuple[str, bytes, str]] = []
-    errors: list[dict[str, object]] = []
+    errors: list[ProblemItem] = []
     total = 0
     for number, upload in enumerate(uploads, start=1):
         content = await upload.read(settings.max_file_bytes + 1)
@@ -100,27 +78,25 @@ async def _read_files(
         checked = inspect_file(content, settings.max_file_bytes)
         if isinstance(checked, FileProblem):
             errors.append(
-                {
-                    "file": number,
-                    "file_name": name,
-                    "code": checked.code.value,
-                    "message": f"{checked.message} ({name}, file {number})",
-                }
+                ProblemItem(
+                    file=number,
+                    file_name=name,
+                    code=checked.code.value,
+                    detail=f"{checked.message} ({name}, file {number})",
+                )
             )
         else:
             contents.append((name, content, checked))
     if total > settings.max_submission_bytes:
         errors.append(
-            {
-                "file": None,
-                "file_name": None,
-                "code": FileProblemCode.SUBMISSION_TOO_LARGE.value,
-                "message": "The selected files must be smaller than "
+            ProblemItem(
+                code=FileProblemCode.SUBMISSION_TOO_LARGE.value,
+                detail="The selected files must be smaller than "
                 f"{megabytes(settings.max_submission_bytes)} in total",
-            }
+            )
         )
     if errors:
-        raise Refused(errors)
+        raise refused(errors)
     return [
         UploadedFile(
             sha256=store.put(content),
@@ -159,8 +135,9 @@ async def _check_answers(
             session, obligation.department_id, obligation.form_type_id, obligation.form_type_version
         )
     if definition is None:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_503_SERVICE_UNAVAILABLE,
+            "FORM_NOT_AVAILABLE_YET",
             "The form for this obligation is not available yet; try again in a few seconds",
             headers={"Retry-After": "2"},
         )
@@ -172,8 +149,8 @@ async def _check_answers(
         if p.code in REFUSED_ANSWER_PROBLEMS
     ]
     if problems:
-        raise Refused(
-            [{"field_id": p.field_id, "code": p.code.value, "message": p.message} for p in problems]
+        raise refused(
+            [ProblemItem(field=p.field_id, code=p.code.value, detail=p.message) for p in problems]
         )
 
 
@@ -181,21 +158,17 @@ async def _check_answers(
     "/obligations/{obligation_id}/submissions",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SubmissionAccepted,
-    responses={
-        400: {"description": "Idempotency-Key header missing"},
-        403: {
-            "description": "Online: only the filer (or its filing software); paper: only a "
-            "caseworker"
-        },
-        404: {"description": "No such obligation in this department (or not this filer's)"},
-        409: {
-            "description": "Key reused for a different submission, or obligation already accepted"
-        },
-        422: {
-            "description": "The submission or its files are invalid, or the receipts it keeps "
-            "or drops are not receipts of the latest version that can be kept"
-        },
-    },
+    responses=responses(
+        {
+            404: "No such obligation in this department",
+            409: "Key reused for a different submission, the obligation already accepted, "
+            "or it can no longer be filed (its period is closed)",
+            422: "The Idempotency-Key header is missing, the submission or its files are "
+            "invalid, or the receipts it keeps or drops are not receipts of the latest "
+            "version that can be kept",
+            503: "The obligation's form is not known here yet: try again (Retry-After)",
+        }
+    ),
 )
 async def submit(
     department_id: str,
@@ -208,36 +181,37 @@ async def submit(
         Form(
             description="JSON: answers, declared_total_pence, receipts (the lines of the files "
             "sent), for a resubmission keep_receipt_ids and drop_receipt_ids, and for a "
-            'return keyed in from paper channel ("paper"): the caseworker keying it in is '
-            "the token's subject"
+            'return keyed in from paper channel ("paper") and keyed_by (the caseworker)'
         ),
     ],
-    principal: CurrentPrincipal,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="A new key for each new submission; a retry with the same key and "
+            "body answers as the first did",
+        ),
+    ],
     receipts: Annotated[
         list[UploadFile] | None, File(description="One file per receipt line")
     ] = None,
 ) -> SubmissionAccepted:
-    if not idempotency_key:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Send an Idempotency-Key header")
     try:
         body = SubmissionIn.model_validate_json(submission)
     except ValidationError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, json.loads(error.json(include_url=False))
-        ) from error
+        raise validation_problem(error.errors(include_url=False, include_input=False)) from error
     uploads = receipts or []
     if len(uploads) != len(body.receipts):
-        raise HTTPException(
+        raise Problem(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "FILES_DO_NOT_MATCH_LINES",
             f"Send one file per receipt line: {len(body.receipts)} line(s), {len(uploads)} file(s)",
         )
     async with session.begin():
         obligation = await session.get(KnownObligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_OBLIGATION)
-    ensure_sees_filer(principal, obligation.filer_id, NO_OBLIGATION)
-    body.keyed_in_by(_keyed_by(principal, body))
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     await _check_answers(session, obligation, body)
     files = await _read_files(uploads, _settings(request), request.app.state.evidence)
     try:
@@ -245,44 +219,28 @@ async def submit(
             session, obligation, body, files, idempotency_key
         )
     except IdempotencyConflict as error:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_409_CONFLICT,
+            "IDEMPOTENCY_KEY_REUSED",
             f"Idempotency-Key {idempotency_key!r} was already used for a different submission "
             "to this obligation; use a new key for a new version",
         ) from error
     except ObligationAlreadyAccepted as error:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_409_CONFLICT,
+            "ALREADY_ACCEPTED",
             f"This obligation was already accepted (acknowledgement {error.reference})",
         ) from error
     except KeepRefused as error:
-        raise Refused(
+        raise refused(
             [
-                {"receipt_id": p.receipt_id, "code": p.code.value, "message": p.message}
+                ProblemItem(receipt_id=p.receipt_id, code=p.code.value, detail=p.message)
                 for p in error.problems
             ]
         ) from error
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return accepted
-
-
-def _keyed_by(principal: Principal, body: SubmissionIn) -> str | None:
-    """Who keyed in a paper return: the caseworker the token names, never the body. Online
-    returns come from the filer itself (or a machine identity acting for Cabinet)."""
-    if body.channel == "paper":
-        if not principal.has(CASEWORK):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, "Only a caseworker keys in a paper return"
-            )
-        return principal.subject
-    if principal.role not in (Role.FILER, Role.SERVICE):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            'Only the filer sends a return online; a caseworker keys in paper ones ("channel": '
-            '"paper")',
-        )
-    return None
 
 
 async def _take_with_one_retry(
@@ -304,15 +262,18 @@ async def _take_with_one_retry(
             return await take_submission(session, obligation, body, files, key)
 
 
-@router.get("/obligations/{obligation_id}", response_model=ObligationOut)
+@router.get(
+    "/obligations/{obligation_id}",
+    response_model=ObligationOut,
+    responses=responses({404: "No such obligation in this department"}),
+)
 async def get_obligation(
-    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
+    department_id: str, obligation_id: str, session: DbSession
 ) -> ObligationOut:
     """What is due and when, and the submission made for it so far."""
     obligation = await session.get(KnownObligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_OBLIGATION)
-    ensure_sees_filer(principal, obligation.filer_id, NO_OBLIGATION)
+        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
     submission = await session.scalar(
         select(Submission).where(Submission.obligation_id == obligation_id)
     )
@@ -330,35 +291,24 @@ async def get_obligation(
     )
 
 
-NO_SUBMISSION = "No such submission in this department"
-
-
-async def _submission(
-    session: DbSession, principal: Principal, department_id: str, submission_id: str
-) -> Submission:
-    found = (
-        await session.execute(
-            select(Submission, KnownObligation.filer_id)
-            .join(KnownObligation, KnownObligation.obligation_id == Submission.obligation_id)
-            .where(
-                Submission.submission_id == submission_id,
-                Submission.department_id == department_id,
-            )
+async def _submission(session: DbSession, department_id: str, submission_id: str) -> Submission:
+    submission = await session.scalar(
+        select(Submission).where(
+            Submission.submission_id == submission_id,
+            Submission.department_id == department_id,
         )
-    ).first()
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_SUBMISSION)
-    submission, filer_id = found
-    ensure_sees_filer(principal, filer_id, NO_SUBMISSION)
+    )
+    if submission is None:
+        raise Problem(404, "NO_SUCH_SUBMISSION", "No such submission in this department")
     return submission
 
 
 async def _versions(
-    session: DbSession, principal: Principal, department_id: str, submission_id: str
+    session: DbSession, department_id: str, submission_id: str
 ) -> tuple[Submission, list[VersionOut]]:
     """The submission and each of its versions with what its returns said about it."""
     async with session.begin():
-        submission = await _submission(session, principal, department_id, submission_id)
+        submission = await _submission(session, department_id, submission_id)
         returns = (
             await session.scalars(
                 select(SubmissionReturn).where(SubmissionReturn.submission_id == submission_id)
@@ -367,12 +317,16 @@ async def _versions(
     return submission, [version_out(v, returns) for v in submission.versions]
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionOut,
+    responses=responses({404: "No such submission in this department"}),
+)
 async def get_submission(
-    department_id: str, submission_id: str, session: DbSession, principal: CurrentPrincipal
+    department_id: str, submission_id: str, session: DbSession
 ) -> SubmissionOut:
     """Every version, each receipt saying whether a return sent it back and why."""
-    submission, versions = await _versions(session, principal, department_id, submission_id)
+    submission, versions = await _versions(session, department_id, submission_id)
     return SubmissionOut(
         submission_id=submission.submission_id,
         obligation_id=submission.obligation_id,
@@ -384,28 +338,30 @@ async def get_submission(
 @router.get(
     "/submissions/{submission_id}/diff",
     response_model=SubmissionDiff,
-    responses={
-        404: {"description": "No such submission, or no such version of it"},
-        422: {"description": "`from` or `to` missing or not a version number"},
-    },
+    responses=responses(
+        {
+            404: "No such submission, or no such version of it",
+            422: "`from` or `to` missing or not a version number",
+        }
+    ),
 )
 async def get_submission_diff(
     department_id: str,
     submission_id: str,
     session: DbSession,
-    principal: CurrentPrincipal,
     from_version: Annotated[int, Query(alias="from", ge=1, description="A version number")],
     to_version: Annotated[int, Query(alias="to", ge=1, description="A version number")],
 ) -> SubmissionDiff:
     """What changed between two versions (in either order): answers and the declared total
     (before and after), receipts kept, removed and added, each with its line; a removed
     receipt says whether it had been returned and why."""
-    submission, versions = await _versions(session, principal, department_id, submission_id)
+    submission, versions = await _versions(session, department_id, submission_id)
     by_number = {v.version: v for v in versions}
     missing = [n for n in (from_version, to_version) if n not in by_number]
     if missing:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_404_NOT_FOUND,
+            "NO_SUCH_VERSION",
             f"Submission {submission_id} has no version {missing[0]} "
             f"(its versions are 1 to {submission.current_version})",
         )
@@ -417,28 +373,25 @@ async def get_submission_diff(
     response_class=Response,
     responses={
         200: {"content": {media_type: {} for media_type in ACCEPTED_MEDIA_TYPES}},
-        404: {"description": "No such submission in this department, or no such receipt of it"},
+        **responses({404: "No such submission in this department, or no such receipt of it"}),
     },
 )
 async def get_receipt_file(
-    department_id: str,
-    submission_id: str,
-    receipt_id: str,
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
+    department_id: str, submission_id: str, receipt_id: str, request: Request, session: DbSession
 ) -> Response:
     """A receipt's file as it was sent, to view in the browser: the media type found from
     its content when it was taken, shown inline under its display name."""
     async with session.begin():
-        submission = await _submission(session, principal, department_id, submission_id)
+        submission = await _submission(session, department_id, submission_id)
     # A kept receipt is the same file under every version that has it.
     stored = next(
         (r for v in submission.versions for r in v.receipts if r.receipt_id == receipt_id), None
     )
     if stored is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"Submission {submission_id} has no receipt {receipt_id}"
+        raise Problem(
+            status.HTTP_404_NOT_FOUND,
+            "NO_SUCH_RECEIPT",
+            f"Submission {submission_id} has no receipt {receipt_id}",
         )
     store: EvidenceStore = request.app.state.evidence
     return Response(

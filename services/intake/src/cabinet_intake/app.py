@@ -1,12 +1,10 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from cabinet_common.auth.api import install_token_verifier
-from cabinet_common.service import health_router, serve, service_runtime
-from cabinet_intake.api import Refused, router
+from cabinet_common.service import create_service_app, serve, service_runtime
+from cabinet_intake.api import router
 from cabinet_intake.event_handlers import HANDLERS
 from cabinet_intake.evidence import EvidenceStore, LocalEvidenceStore
 from cabinet_intake.settings import IntakeSettings
@@ -20,16 +18,10 @@ def create_app(settings: IntakeSettings, evidence: EvidenceStore | None = None) 
             app.state.runtime = runtime
             yield
 
-    app = FastAPI(title="Cabinet intake", version="0.1.0", lifespan=lifespan)
+    app = create_service_app("Cabinet intake", lifespan)
     app.state.settings = settings
     app.state.evidence = evidence or LocalEvidenceStore(settings.evidence_dir)
 
-    @app.exception_handler(Refused)
-    async def refused(request: Request, error: Refused) -> JSONResponse:
-        return error.response()
-
-    install_token_verifier(app, settings.auth_trusted_keys_dir)
-    app.include_router(health_router)
     app.include_router(router)
     return app
 

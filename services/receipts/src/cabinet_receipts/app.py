@@ -3,8 +3,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from cabinet_common.auth.api import install_token_verifier
-from cabinet_common.service import health_router, serve, service_runtime
+from cabinet_common.service import create_service_app, serve, service_runtime
 from cabinet_receipts.api import router
 from cabinet_receipts.event_handlers import HANDLERS
 from cabinet_receipts.settings import ReceiptsSettings
@@ -17,9 +16,7 @@ def create_app(settings: ReceiptsSettings) -> FastAPI:
             app.state.runtime = runtime
             yield
 
-    app = FastAPI(title="Cabinet receipts", version="0.1.0", lifespan=lifespan)
-    install_token_verifier(app, settings.auth_trusted_keys_dir)
-    app.include_router(health_router)
+    app = create_service_app("Cabinet receipts", lifespan)
     app.include_router(router)
     return app
 

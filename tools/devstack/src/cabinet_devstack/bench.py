@@ -106,7 +106,6 @@ async def end_to_end(config: StackConfig, count: int, concurrency: int) -> Measu
         "vat-return",
         filers,
         PERIOD.key,
-        config.machine_auth(),
         max(60.0, count / 5),
     )
     acknowledged = {o["obligation_id"]: asyncio.Event() for o in obligations}
@@ -130,9 +129,7 @@ async def end_to_end(config: StackConfig, count: int, concurrency: int) -> Measu
 
     collector = asyncio.create_task(collect())
     try:
-        async with httpx.AsyncClient(
-            base_url=config.url("intake"), timeout=60, headers=config.machine_auth()
-        ) as intake:
+        async with httpx.AsyncClient(base_url=config.url("intake"), timeout=60) as intake:
 
             async def one(i: int) -> float:
                 """One filing, from the POST until its acknowledgement is on Kafka."""
@@ -187,9 +184,7 @@ async def fan_out(config: StackConfig, count: int) -> FanOut:
     department_id = f"fanout-{uuid.uuid4().hex[:8]}"
     department = f"/departments/{department_id}"
     rows = "".join(f"f{n:06d},Filer {n},f{n:06d}@example.org,vat-return\n" for n in range(count))
-    async with httpx.AsyncClient(
-        base_url=config.url("cycles"), timeout=600, headers=config.machine_auth()
-    ) as cycles:
+    async with httpx.AsyncClient(base_url=config.url("cycles"), timeout=600) as cycles:
         (await cycles.put(department, json={"name": "Fan-out"})).raise_for_status()
         (
             await cycles.put(

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import httpx
 
-from cabinet_common.auth.principal import Principal, Role
-from cabinet_common.auth.tokens import TokenMinter
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack import kafka, temporal
 from cabinet_devstack.demo import DEMO_DEPARTMENT, DEMO_FILERS, seed_demo
-from cabinet_devstack.keys import local_auth_keys, local_signing_key, local_web_secret
+from cabinet_devstack.keys import local_signing_key, local_web_secret
 from cabinet_devstack.processes import (
     ManagedProcess,
     free_port,
@@ -116,24 +114,8 @@ class StackConfig:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.service_ports[service]}"
 
-    def auth_for(self, principal: Principal) -> dict[str, str]:
-        """Authorization for anyone, minted with the stack's operators' key (tests)."""
-        keys = local_auth_keys(self.state_dir)
-        minter = TokenMinter.from_file(keys.ops_private_key, "machine:devstack")
-        return {"Authorization": f"Bearer {minter.mint(principal, 900)}"}
-
-    def cli_env(self) -> dict[str, str]:
-        """What a Cabinet CLI needs in its environment to call this stack's APIs."""
-        keys = local_auth_keys(self.state_dir)
-        return {"CABINET_AUTH_PRIVATE_KEY_FILE": str(keys.ops_private_key)}
-
-    def machine_auth(self) -> dict[str, str]:
-        """Authorization for the stack's own machine identity (the demo seed, the tests)."""
-        return self.auth_for(Principal("devstack", Role.SERVICE, None))
-
     def process_env(self, service: str) -> dict[str, str]:
         data = self.state_dir / "data"
-        auth = local_auth_keys(self.state_dir)
         env = {
             "CABINET_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "CABINET_TEMPORAL_ADDRESS": self.temporal_address,
@@ -146,14 +128,11 @@ class StackConfig:
         }
         if service in self.service_ports:
             env["CABINET_PORT"] = str(self.service_ports[service])
-        if service in API_SERVICES:
-            env["CABINET_AUTH_TRUSTED_KEYS_DIR"] = str(auth.trusted_dir)
         if service in SIGNING_SERVICES:
             env.setdefault("CABINET_SIGNING_KEY", local_signing_key(self.state_dir))
         if service == "web":
             env["CABINET_INTAKE_URL"] = self.url("intake")
             env["CABINET_CYCLES_URL"] = self.url("cycles")
-            env["CABINET_AUTH_PRIVATE_KEY_FILE"] = str(auth.web_private_key)
             env.setdefault("CABINET_SECRET_KEY", local_web_secret(self.state_dir))
             # The local stack is plain HTTP on loopback, where curl and httpx do not send a
             # Secure cookie back; deployed behind TLS the default (Secure) stands.
@@ -324,7 +303,7 @@ def main() -> None:
     stack.up()
     _print_urls(config)
     if not args.no_demo:
-        period_key = seed_demo(config.url("cycles"), config.url("intake"), config.machine_auth())
+        period_key = seed_demo(config.url("cycles"), config.url("intake"))
         print(f"\nDemo department {DEMO_DEPARTMENT!r}: {period_key} is open for its filers.")
         _seed_demo_accounts(config)
 

@@ -52,8 +52,8 @@ def submission_body(filing: Filing, draft: Draft) -> dict[str, Any]:
             r["receipt_id"] for r in filing.keepable_receipts if r["receipt_id"] not in keep
         ]
     if filing.lane.channel == "paper":
-        # Intake records the caseworker the token names as having keyed it in.
         body["channel"] = "paper"
+        body["keyed_by"] = filing.user.user_id
     return body
 
 
@@ -93,7 +93,7 @@ def refused_problems(refused: Refused, added: list[Any]) -> list[dict[str, str |
         return [_general(refused.detail)]
     problems = []
     for error in refused.errors:
-        message = str(error.get("message", ""))
+        message = str(error.get("detail", ""))
         number = error.get("file")
         if isinstance(number, int) and 1 <= number <= len(added):
             receipt = added[number - 1]
@@ -106,9 +106,9 @@ def refused_problems(refused: Refused, added: list[Any]) -> list[dict[str, str |
             problems.append(
                 {"field_id": None, "receipt_id": str(error["receipt_id"]), "message": message}
             )
-        elif error.get("field_id"):
+        elif error.get("field"):
             problems.append(
-                {"field_id": str(error["field_id"]), "receipt_id": None, "message": message}
+                {"field_id": str(error["field"]), "receipt_id": None, "message": message}
             )
         else:
             problems.append(_general(message))
