@@ -94,6 +94,15 @@ class KafkaRecord:
     value: bytes
     headers: list[tuple[str, bytes]]
 
+    @property
+    def size(self) -> int:
+        """Bytes of key, value and headers: what counts against Kafka's record size limit."""
+        return (
+            len(self.key)
+            + len(self.value)
+            + sum(len(name) + len(value) for name, value in self.headers)
+        )
+
 
 def to_kafka(event: Event) -> KafkaRecord:
     cloud_event = CloudEvent(

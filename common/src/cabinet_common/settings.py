@@ -13,6 +13,9 @@ class CommonSettings(BaseSettings):
     # Short timeouts make a consumer join its group in 1-3 s instead of ~5 s; tests use them.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # The largest event Cabinet writes (key, value and headers). Kafka refuses records over
+    # its message.max.bytes (1 MiB by default) for good, so producers refuse them first.
+    kafka_max_event_bytes: int = 1_000_000
     # What lands in a `.dlq` topic waits for an operator: kept 30 days unless told otherwise.
     kafka_dead_letter_retention_ms: int = 30 * 24 * 60 * 60 * 1000
     log_level: str = "INFO"

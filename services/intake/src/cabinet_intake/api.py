@@ -41,6 +41,7 @@ from cabinet_intake.schemas import (
 )
 from cabinet_intake.settings import IntakeSettings
 from cabinet_intake.submissions import (
+    EventTooLarge,
     IdempotencyConflict,
     ObligationAlreadyAccepted,
     UploadedFile,
@@ -164,8 +165,9 @@ async def _check_answers(
             409: "Key reused for a different submission, the obligation already accepted, "
             "or it can no longer be filed (its period is closed)",
             422: "The Idempotency-Key header is missing, the submission or its files are "
-            "invalid, or the receipts it keeps or drops are not receipts of the latest "
-            "version that can be kept",
+            "invalid, the receipts it keeps or drops are not receipts of the latest "
+            "version that can be kept, or its answers and receipt details are too large "
+            "to pass on (ANSWERS_TOO_LARGE)",
             503: "The obligation's form is not known here yet: try again (Retry-After)",
         }
     ),
@@ -216,7 +218,12 @@ async def submit(
     files = await _read_files(uploads, _settings(request), request.app.state.evidence)
     try:
         accepted, created = await _take_with_one_retry(
-            session, obligation, body, files, idempotency_key
+            session,
+            obligation,
+            body,
+            files,
+            idempotency_key,
+            _settings(request).kafka_max_event_bytes,
         )
     except IdempotencyConflict as error:
         raise Problem(
@@ -230,6 +237,13 @@ async def submit(
             status.HTTP_409_CONFLICT,
             "ALREADY_ACCEPTED",
             f"This obligation was already accepted (acknowledgement {error.reference})",
+        ) from error
+    except EventTooLarge as error:
+        raise Problem(
+            422,
+            "ANSWERS_TOO_LARGE",
+            f"The answers and receipt details come to {error.size:,} bytes, over the"
+            f" {error.limit:,} Cabinet can pass on; shorten the longest answers",
         ) from error
     except KeepRefused as error:
         raise refused(
@@ -249,17 +263,18 @@ async def _take_with_one_retry(
     body: SubmissionIn,
     files: list[UploadedFile],
     key: str,
+    max_event_bytes: int,
 ) -> tuple[SubmissionAccepted, bool]:
     # A concurrent request with the same key (or for the same next version) loses the
     # unique-constraint race; the second attempt then sees the winner's row.
     try:
         async with session.begin():
             await session.refresh(obligation)
-            return await take_submission(session, obligation, body, files, key)
+            return await take_submission(session, obligation, body, files, key, max_event_bytes)
     except IntegrityError:
         async with session.begin():
             await session.refresh(obligation)
-            return await take_submission(session, obligation, body, files, key)
+            return await take_submission(session, obligation, body, files, key, max_event_bytes)
 
 
 @router.get(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet.common.v1 import types_pb2
 from cabinet.submissions.v1 import events_pb2
-from cabinet_common.events import Event, timestamp
+from cabinet_common.events import Event, timestamp, to_kafka
 from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_intake.schemas import ReceiptLineIn, ReceiptOut, SubmissionAccepted, SubmissionIn
 from cabinet_intake.tables import (
@@ -38,6 +38,16 @@ class UploadedFile:
 
 class IdempotencyConflict(Exception):
     """The key was already used for a different submission."""
+
+
+class EventTooLarge(Exception):
+    """Its FormSubmitted would be over the largest event Kafka takes: refused before it is
+    accepted, since once accepted it could never be announced."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(size, limit)
+        self.size = size
+        self.limit = limit
 
 
 class ObligationAlreadyAccepted(Exception):
@@ -135,6 +145,7 @@ async def take_submission(
     body: SubmissionIn,
     files: list[UploadedFile],
     idempotency_key: str,
+    max_event_bytes: int,
 ) -> tuple[SubmissionAccepted, bool]:
     """Store the submission as a new version, or find the one this key already made.
 
@@ -203,8 +214,12 @@ async def take_submission(
             for position, (line, file) in enumerate(zip(body.receipts, files, strict=True))
         ],
     )
+    event = _form_submitted(obligation, version)
+    size = to_kafka(event).size
+    if size > max_event_bytes:
+        raise EventTooLarge(size, max_event_bytes)
     session.add(version)
-    add_to_outbox(session, _form_submitted(obligation, version))
+    add_to_outbox(session, event)
     return _accepted(obligation, version), True
 
 
