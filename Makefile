@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help system-packages browser install kustomize up down test test-unit test-integration lint contracts bench clean
+.PHONY: help system-packages browser image-tools install kustomize up down test test-unit test-integration lint contracts release bench images clean
 
 # kustomize renders deploy/k8s/ for tests/unit/test_k8s_manifests.py. It is built from its
 # Go module with the machine's Go into .stack/bin/ (about 2.5 min the first time on 2
@@ -19,8 +19,9 @@ help:
 	@echo "make up     start Kafka, Temporal, the services and the worker; seed the demo"
 	@echo "make down   stop them (data stays in .stack/)"
 	@echo "make test   unit and integration tests (starts its own servers on free ports)"
-	@echo "make lint   ruff, mypy and the generated-contracts check"
+	@echo "make lint   ruff, mypy, the generated-contracts check and proto/'s breaking-change check"
 	@echo "make bench  benchmark: raw Temporal baseline vs the end-to-end path"
+	@echo "make images build the five images on a Debian base and start each (root, ~6 min)"
 
 # The Debian packages (JDK, Maven, npm; Chromium for the browser tests): installed with
 # apt-get when make runs as root, otherwise one line says what to install.
@@ -29,6 +30,10 @@ system-packages:
 
 browser:
 	@tools/system-packages.sh --browser
+
+# Debian's container tools, for make images and tests/images (see deploy/README.md).
+image-tools:
+	@tools/system-packages.sh --images
 
 install: system-packages
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -51,7 +56,7 @@ up: install
 down:
 	$(RUN) cabinet-stack down
 
-test: browser install kustomize
+test: browser image-tools install kustomize
 	$(RUN) pytest
 
 test-unit: install kustomize
@@ -65,12 +70,25 @@ lint: install
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
 	$(RUN) python tools/contracts.py check
+	$(RUN) python tools/contracts.py breaking
 
 contracts: install
 	$(RUN) python tools/contracts.py generate
 
+# A release's baselines, which later releases are checked against: the event contracts it
+# ships (proto/releases/$(VERSION).txtpb) and the histories its workflows record
+# (tests/replay/histories/$(VERSION)/). Commit both and tag the commit v$(VERSION).
+# See deploy/README.md, "Releasing one service".
+release: install
+	@if [ -z "$(VERSION)" ]; then echo "usage: make release VERSION=x.y.z" >&2; exit 2; fi
+	$(RUN) python tools/contracts.py release $(VERSION)
+	$(RUN) python -m tests.replay.record_histories $(VERSION)
+
 bench: install
 	$(RUN) cabinet-bench --out bench-results/bench.json
+
+images: image-tools install
+	$(RUN) cabinet-images
 
 clean: down
 	rm -rf .stack bench-results

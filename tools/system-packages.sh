@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Debian packages Cabinet's make targets need: Kafka runs on the JDK (its jars fetched
-# with Maven), the web assets come from npm, and with --browser the browser tests drive
-# Debian's Chromium. Run as root, it installs what is missing with apt-get; otherwise it
+# with Maven), the web assets come from npm, with --browser the browser tests drive
+# Debian's Chromium, and with --images `make images` and tests/images build and run
+# containers with Debian's tools (no image registry is reachable: the base is made with
+# mmdebstrap; runc because crun refuses hybrid cgroup layouts such as these machines'). Run as root, it installs what is missing with apt-get; otherwise it
 # prints one line saying what to install and fails.
 set -euo pipefail
 
@@ -10,9 +12,14 @@ need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
 need java openjdk-17-jre-headless
 need mvn maven
 need npm npm
-if [ "${1:-}" = "--browser" ]; then
-  need chromium chromium
-fi
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+case "${1:-}" in
+  --browser) need chromium chromium ;;
+  --images)
+    for tool in mmdebstrap buildah podman runc; do need "$tool" "$tool"; done
+    for package in uidmap fuse-overlayfs; do installed "$package" || missing+=("$package"); done
+    ;;
+esac
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,6 +1,8 @@
 """Record the workflow histories that tests/replay/test_replay.py replays.
 
-    cd /work/main && uv run python -m tests.replay.record_histories LABEL [SCENARIO ...]
+    uv run python -m tests.replay.record_histories LABEL [SCENARIO ...]
+
+(`make release VERSION=x.y.z` records every scenario under the label x.y.z.)
 
 Each scenario below runs on Temporal's time-skipping test server with the fake activities of
 tests/temporal_support.py, and its history is written as `WorkflowHistory.to_json()` to
@@ -18,6 +20,10 @@ change must still replay), put that commit's package first on the path:
 - before-check-digit: commit 139e064, acknowledgement references without a check digit;
 - check-digit: commit 4451925, references with a Luhn check digit behind
   workflow.patched("reference-check-digit").
+
+- 0.1.0 and every later release: all scenarios, recorded by `make release VERSION=...`
+  from the workflows of that release (paper filings with channel and keyed_by, returns,
+  extensions, waivers, a quarter closed).
 
 These files are the baseline every later version of the workflows must replay. Never
 re-record a committed label to make a failing replay pass: a change that breaks replay goes
@@ -197,6 +203,24 @@ async def obligation_caseworker_decisions(env: WorkflowEnvironment) -> Recorded:
         return {"obligation_caseworker_decisions": await handle.fetch_history()}
 
 
+async def obligation_paper_filing(env: WorkflowEnvironment) -> Recorded:
+    """A paper return keyed in by a caseworker, returned by the checks, keyed in again
+    (version 2, paper), accepted, closed: the channel and keyed_by travel in the signals."""
+    activities = FakeObligationActivities()
+    today = (await env.get_current_time()).date()
+    obligation = obligation_input(today + timedelta(days=60), filer_id="filer-paper")
+    async with obligation_worker(env, activities) as worker:
+        handle = await start_obligation(env, worker.task_queue, obligation)
+        await received(handle, 1, channel="paper", keyed_by=CASEWORKER)
+        await check_result(handle, checked(1, "r1"))
+        await eventually(handle, lambda s: s.status == ObligationStatus.RETURNED, activities)
+        await received(handle, 2, channel="paper", keyed_by=CASEWORKER)
+        await check_result(handle, checked(2))
+        await eventually(handle, lambda s: s.status == ObligationStatus.ACCEPTED, activities)
+        await _close(handle)
+        return {"obligation_paper_filing": await handle.fetch_history()}
+
+
 def _outcome(filer_id: str) -> ObligationOutcome:
     kind = int(filer_id.removeprefix("filer-")) % 4
     status = [
@@ -291,6 +315,7 @@ SCENARIOS: dict[str, Scenario] = {
         obligation_returned_resubmitted,
         obligation_overdue_escalated_waived,
         obligation_caseworker_decisions,
+        obligation_paper_filing,
         quarter_fan_out,
         quarter_continue_as_new,
         scheduled_period_opening,
@@ -298,13 +323,25 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+async def _record_one(name: str, attempts: int = 3) -> Recorded:
+    """One scenario; again when the test server cut a history short (RuntimeError)."""
+    for attempt in range(attempts):
+        try:
+            async with time_skipping_env() as env:
+                return await SCENARIOS[name](env)
+        except RuntimeError as error:
+            if attempt == attempts - 1:
+                raise
+            print(f"{name}: {error}")
+    raise AssertionError("unreachable")
+
+
 async def record(label: str, names: list[str]) -> None:
     target_dir = HISTORIES / label
     target_dir.mkdir(parents=True, exist_ok=True)
     print(f"recording with {workflows_module.__file__}")
     for name in names or list(SCENARIOS):
-        async with time_skipping_env() as env:
-            recorded = await SCENARIOS[name](env)
+        recorded = await _record_one(name)
         for stem, history in recorded.items():
             target = target_dir / f"{stem}.json"
             target.write_text(history.to_json() + "\n")

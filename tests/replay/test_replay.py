@@ -1,9 +1,12 @@
 """Replay every committed workflow history (tests/replay/histories/<label>/*.json, <label>
 naming the version of the workflow code that recorded it) against today's workflows. A
 failure means a change is not deterministic for workflows already running: put it behind
-`workflow.patched()`; never re-record a committed history. To add one, see
-tests/replay/record_histories.py."""
+`workflow.patched()`; never re-record a committed history. Each release adds its own
+baseline (`make release VERSION=...` records every scenario into histories/<VERSION>/); see
+tests/replay/record_histories.py. This is the gate a worker release passes before it is
+made the current version of the Worker Deployment (deploy/README.md)."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +18,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from cabinet_common.obligation_workflow import SIGNAL_SUBMISSION_RECEIVED, SubmissionReceived
+from cabinet_common.quarter_workflow import QuarterPhase, QuarterProgress
 from cabinet_workflows.obligation.models import AcknowledgementNotice
 from cabinet_workflows.obligation.workflows import (
     ObligationWorkflow,
@@ -22,6 +27,8 @@ from cabinet_workflows.obligation.workflows import (
     legacy_acknowledgement_reference,
 )
 from cabinet_workflows.quarter.workflows import QuarterWorkflow, ScheduledPeriodOpening
+from tests.replay.record_histories import SCENARIOS
+from tests.temporal_support import CASEWORKER
 
 HISTORIES = Path(__file__).parent / "histories"
 FILES = sorted(HISTORIES.glob("*/*.json"))
@@ -45,9 +52,46 @@ def stems(folder: Path) -> set[str]:
     return {path.stem for path in folder.glob("*.json")}
 
 
+# A release's baseline: every scenario, recorded from that release's workflows.
+RELEASES = sorted(p for p in HISTORIES.iterdir() if re.fullmatch(r"\d+\.\d+\.\d+", p.name))
+
+
 def test_every_scenario_is_committed_for_each_version() -> None:
     assert stems(BEFORE_CHECK_DIGIT) == OBLIGATION_SCENARIOS | QUARTER_SCENARIOS
     assert stems(CHECK_DIGIT) == OBLIGATION_SCENARIOS
+    assert RELEASES, "no release baseline: make release VERSION=... records one"
+    for release in RELEASES:
+        assert stems(release) == set(SCENARIOS), release.name
+
+
+def signals(recorded: WorkflowHistory, model: type[SubmissionReceived]) -> list[SubmissionReceived]:
+    events = [
+        e.workflow_execution_signaled_event_attributes
+        for e in recorded.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        and e.workflow_execution_signaled_event_attributes.signal_name == SIGNAL_SUBMISSION_RECEIVED
+    ]
+    converter = pydantic_data_converter.payload_converter
+    return [converter.from_payloads(list(e.input.payloads), [model])[0] for e in events]
+
+
+@pytest.mark.parametrize("release", RELEASES, ids=lambda p: p.name)
+def test_a_release_baseline_holds_paper_filings_and_a_closed_quarter(release: Path) -> None:
+    """What today's code has and the early baselines lack is in each release's: paper
+    submissions (channel, keyed_by) and a quarter that closed."""
+    paper = signals(history(release / "obligation_paper_filing.json"), SubmissionReceived)
+    assert [(s.version, s.channel, s.keyed_by) for s in paper] == [
+        (1, "paper", CASEWORKER),
+        (2, "paper", CASEWORKER),
+    ]
+    quarter = history(release / "quarter_fan_out.json")
+    last = quarter.events[-1]
+    assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    [progress] = pydantic_data_converter.payload_converter.from_payloads(
+        list(last.workflow_execution_completed_event_attributes.result.payloads),
+        [QuarterProgress],
+    )
+    assert isinstance(progress, QuarterProgress) and progress.phase == QuarterPhase.CLOSED
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f"{path.parent.name}/{path.stem}" for path in FILES])
@@ -96,12 +140,18 @@ class ChangedObligationWorkflow:
         await workflow.sleep(timedelta(days=1))
 
 
-async def test_an_incompatible_change_fails_replay() -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        CHECK_DIGIT / "obligation_accepted.json",
+        *(r / "obligation_paper_filing.json" for r in RELEASES),
+    ],
+    ids=lambda p: f"{p.parent.name}/{p.stem}",
+)
+async def test_an_incompatible_change_fails_replay(path: Path) -> None:
     """The replay tests can fail: the histories hold commands a changed workflow must match."""
     replayer = Replayer(
         workflows=[ChangedObligationWorkflow], data_converter=pydantic_data_converter
     )
-    result = await replayer.replay_workflow(
-        history(CHECK_DIGIT / "obligation_accepted.json"), raise_on_replay_failure=False
-    )
+    result = await replayer.replay_workflow(history(path), raise_on_replay_failure=False)
     assert isinstance(result.replay_failure, NondeterminismError)

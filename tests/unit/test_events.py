@@ -105,6 +105,7 @@ def test_headers_are_cloudevents_binary_mode() -> None:
     assert headers["ce_id"] == b"event-123"
     assert headers["ce_source"] == b"/cabinet/test"
     assert headers["ce_type"] == b"cabinet.submissions.v1.FormSubmitted"
+    assert headers["ce_dataschema"] == b"urn:cabinet:proto:cabinet.submissions.v1.FormSubmitted"
     assert headers["ce_specversion"] == b"1.0"
     assert datetime.fromisoformat(headers["ce_time"].decode()) == event().time
     assert headers["content-type"] == CONTENT_TYPE.encode() == b"application/protobuf"
@@ -113,6 +114,7 @@ def test_headers_are_cloudevents_binary_mode() -> None:
         "ce_id",
         "ce_source",
         "ce_type",
+        "ce_dataschema",
         "ce_specversion",
         "ce_time",
         "content-type",
@@ -223,3 +225,16 @@ def test_dead_letter_topic(topic: Topic) -> None:
 
 def test_dead_letter_topic_name() -> None:
     assert Topic.FORM_SUBMITTED.dead_letter == "form.submitted.v1.dlq"
+
+
+def test_an_event_without_dataschema_from_an_older_producer_is_read() -> None:
+    rec = record()
+    received = from_kafka(rec.key, rec.value, headers_without("ce_dataschema"))
+    assert received.payload == form_submitted()
+
+
+def test_a_dataschema_naming_another_message_is_an_invalid_event() -> None:
+    rec = record()
+    other = b"urn:cabinet:proto:cabinet.receipts.v1.ReceiptsChecked"
+    with pytest.raises(InvalidEvent, match="does not name"):
+        from_kafka(rec.key, rec.value, headers_with("ce_dataschema", other))

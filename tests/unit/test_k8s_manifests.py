@@ -1,17 +1,22 @@
 """deploy/: every kustomize overlay builds, and what it renders is safe to apply.
 
-Each overlay is rendered with the real kustomize (`make kustomize` builds it into
-.stack/bin/), and the objects are checked against what the code reads: every CABINET_*
+Each environment (deploy/k8s/overlays/<environment>/) holds one overlay per deployable and
+one per shared unit (shared settings, topics), each applied on its own. Every overlay is
+rendered with the real kustomize (`make kustomize` builds it into .stack/bin/), and the
+objects of an environment are checked against what the code reads: every CABINET_*
 variable a process needs is set (and names a setting that exists), secrets arrive only by
-reference, pods are locked down, HTTP services are probed on their health endpoints. The
-Containerfiles are not built here (no container engine on the machine), so they are checked
-against the packages they install instead.
+reference, pods are locked down, HTTP services are probed on their health endpoints. A
+deployable's overlay renders its own objects only, and changing its image tag changes no
+other deployable's objects. The Containerfiles are built and started by `make images`
+(tests/images/); here they are checked against the packages they install.
 """
 
 import functools
 import re
+import shutil
 import subprocess
 import tomllib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,10 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
+from cabinet_common.events import Topic
+from cabinet_common.messaging.kafka import PARTITIONS
 from cabinet_cycles.settings import CyclesSettings
+from cabinet_devstack import images
 from cabinet_intake.settings import IntakeSettings
 from cabinet_receipts.settings import ReceiptsSettings
 from cabinet_web.settings import WebSettings
@@ -33,9 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 KUSTOMIZE = ROOT / ".stack" / "bin" / "kustomize"
-OVERLAYS = sorted(
-    path.name for path in (K8S / "overlays").iterdir() if (path / "kustomization.yaml").is_file()
-)
+# An environment is a folder of overlays, one per deployable or shared unit.
+OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if path.is_dir())
 
 Manifest = dict[str, Any]
 
@@ -110,18 +117,31 @@ SECRET_MATERIAL = (
 )
 
 
+def units(environment: Path) -> list[str]:
+    """The overlays of one environment: a deployable's (its name) or a shared unit's."""
+    return sorted(p.name for p in environment.iterdir() if (p / "kustomization.yaml").is_file())
+
+
 @functools.cache
 def render(target: str) -> tuple[Manifest, ...]:
+    """One overlay, or (overlays/<environment>) every overlay of an environment together."""
+    path = K8S / target
+    if not (path / "kustomization.yaml").is_file():
+        return tuple(obj for unit in units(path) for obj in render(f"{target}/{unit}"))
+    return build(path)
+
+
+def build(path: Path) -> tuple[Manifest, ...]:
     if not KUSTOMIZE.is_file():
         pytest.fail(f"{KUSTOMIZE.relative_to(ROOT)} is missing: run `make kustomize`")
     result = subprocess.run(
-        [str(KUSTOMIZE), "build", str(K8S / target)],
+        [str(KUSTOMIZE), "build", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 0, f"kustomize build {target} failed:\n{result.stderr}"
+    assert result.returncode == 0, f"kustomize build {path} failed:\n{result.stderr}"
     return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
 
 
@@ -229,7 +249,10 @@ def test_overlay_builds_each_deployable_on_its_own(overlay: str) -> None:
         assert accounts[name].get("automountServiceAccountToken") is False
         assert pod["spec"].get("automountServiceAccountToken") is False
         assert selects(deployment["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"])
-    namespaces = {obj["metadata"].get("namespace") for obj in objects}
+    # KafkaTopics live in the Kafka cluster's namespace, where Strimzi's operator watches.
+    namespaces = {
+        obj["metadata"].get("namespace") for obj in objects if obj["kind"] != "KafkaTopic"
+    }
     assert len(namespaces) == 1 and None not in namespaces, namespaces
     for obj in objects:
         assert obj["metadata"]["labels"].get("app.kubernetes.io/part-of") == "cabinet", obj
@@ -251,7 +274,12 @@ def test_pods_are_non_root_read_only_and_bounded(overlay: str) -> None:
             assert security["allowPrivilegeEscalation"] is False, where
             assert security["capabilities"]["drop"] == ["ALL"], where
             assert not security.get("privileged"), where
-            assert "command" not in container and "args" not in container, where
+            # The image's entry point runs; an init container may run another of its scripts.
+            if container in pod.get("initContainers", []):
+                (script,) = container["command"]
+                assert script in BY_DEPLOYMENT[name].pyproject["project"]["scripts"], where
+            else:
+                assert "command" not in container and "args" not in container, where
             resources = container["resources"]
             for resource in ("cpu", "memory"):
                 request = parse_quantity(resources["requests"][resource])
@@ -439,47 +467,38 @@ def test_web_reaches_intake_and_cycles_through_their_services(overlay: str) -> N
         assert secure is None or secure.value == "true", f"{overlay}: cookies must be Secure"
 
 
-def test_web_image_builds_govuk_frontend_into_the_wheel() -> None:
-    text = (DEPLOY / "images" / "web.Containerfile").read_text()
-    code = re.sub(r"#.*", "", text)
-    stages = re.split(r"^FROM ", code, flags=re.MULTILINE)[1:]
-    assets = [stage for stage in stages if "npm " in stage]
-    assert len(assets) == 1 and assets[0].startswith("${NODE_IMAGE} AS "), "one node stage"
-    assert "npm ci --omit=dev" in assets[0], "the locked runtime packages only"
-    assert re.search(r"^ARG NODE_IMAGE=\S*node:\d+[.\w-]*$", text, re.MULTILINE)
-    for name in ("package.json", "package-lock.json", ".npmrc"):
-        assert f"services/web/{name}" in assets[0], name
-    build = stages[-2]
-    copied = build.index("COPY --from=assets ")
-    copies_govuk = build.index("cabinet_web.assets import main")
-    builds_wheel = build.index("uv build --package cabinet-web ")
-    assert copied < copies_govuk < builds_wheel, "assets must be in place before the wheel"
+def test_web_image_gets_govuk_frontend_in_its_wheel(tmp_path: Path) -> None:
+    """The web image installs the cabinet-web wheel built on the host, whose static/govuk/
+    comes from the locked npm package (`make install`); an image prepared from a wheel
+    without it is refused before anything is built."""
     with (ROOT / "services/web/pyproject.toml").open("rb") as file:
         wheel = tomllib.load(file)["tool"]["hatch"]["build"]["targets"]["wheel"]
     assert "src/cabinet_web/static/govuk" in wheel["artifacts"]
+    with zipfile.ZipFile(tmp_path / "cabinet_web-0.1.0-py3-none-any.whl", "w") as archive:
+        archive.writestr("cabinet_web/app.py", "")
+    with pytest.raises(SystemExit, match=r"no GOV\.UK Frontend assets"):
+        images.check_web_assets(tmp_path)
 
 
 @pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.name)
-def test_containerfile_builds_its_package_into_a_slim_non_root_image(
+def test_containerfile_installs_its_wheels_into_a_slim_non_root_image(
     deployable: Deployable,
 ) -> None:
     text = (DEPLOY / "images" / f"{deployable.name}.Containerfile").read_text()
     stages = re.split(r"^FROM ", text, flags=re.MULTILINE)
     build, runtime = stages[-2], stages[-1]
+    # The public base by default; `make images` passes its Debian-built one.
     assert re.search(r"^ARG PYTHON_IMAGE=\S*python:3\.11[.\w-]*slim", text, re.MULTILINE)
-    project = deployable.pyproject["project"]
-    package = project["name"]
-    workspace_deps = {
-        re.split(r"[\[<>=~ ]", dep)[0]
-        for dep in project["dependencies"]
-        if dep.startswith("cabinet-")
-    }
-    assert f"uv export --frozen --no-dev --no-emit-workspace --package {package} " in build
-    for built in {package, *workspace_deps}:
-        assert f"uv build --package {built} --wheel" in build, built
-    assert "uv" not in re.sub(r"#.*", "", runtime).split(), "no build tools in the final image"
+    assert build.startswith("${PYTHON_IMAGE} AS build") and runtime.startswith("${PYTHON_IMAGE}")
+    # Only locked, hash-checked wheels from the context; nothing fetched during the build.
+    assert "--no-index" in build and "--require-hashes -r /src/requirements.txt" in build
+    image = images.BY_NAME[deployable.name]
+    assert image.package == deployable.pyproject["project"]["name"]
+    assert set(image.workspace_packages) == {"cabinet-common", image.package}
+    code = re.sub(r"#.*", "", runtime).split()
+    assert "uv" not in code and "install" not in code, "no installer in the final image"
     (entrypoint,) = re.findall(r'^ENTRYPOINT \["([\w-]+)"\]$', runtime, re.MULTILINE)
-    assert entrypoint in project["scripts"]
+    assert entrypoint in deployable.pyproject["project"]["scripts"]
     (uid,) = re.findall(r"^USER (\d+):\d+$", runtime, re.MULTILINE)
     objects = render("overlays/production")
     pod = of_kind(objects, "Deployment")[deployable.deployment]["spec"]["template"]["spec"]
@@ -487,6 +506,91 @@ def test_containerfile_builds_its_package_into_a_slim_non_root_image(
     exposed = re.findall(r"^EXPOSE (\d+)$", runtime, re.MULTILINE)
     ports = [p["containerPort"] for p in pod["containers"][0].get("ports", [])]
     assert [int(port) for port in exposed] == ports
+
+
+def owner(obj: Manifest) -> str | None:
+    name: str | None = obj["metadata"].get("labels", {}).get("app.kubernetes.io/name")
+    return name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_deployable_is_applied_on_its_own(overlay: str) -> None:
+    """overlays/<environment>/<deployable>/ renders that deployable's objects and no other."""
+    environment = K8S / "overlays" / overlay
+    assert {d.name for d in DEPLOYABLES} <= set(units(environment))
+    for deployable in DEPLOYABLES:
+        objects = render(f"overlays/{overlay}/{deployable.name}")
+        assert {owner(obj) for obj in objects} == {deployable.deployment}, deployable.name
+        config = of_kind(objects, "ConfigMap")
+        assert len(config) == 1, "its own settings, in its own (hashed) ConfigMap"
+    # Shared settings are one object, referenced by name, in a unit no team's release applies.
+    (shared,) = [obj for obj in render(f"overlays/{overlay}/shared") if obj["kind"] == "ConfigMap"]
+    assert shared["metadata"]["name"] == "cabinet-shared"
+
+
+def set_tag(kustomization: Path, image: str, tag: str) -> None:
+    config = yaml.safe_load(kustomization.read_text())
+    (entry,) = [entry for entry in config["images"] if entry["name"] == image]
+    entry["newTag"] = tag
+    kustomization.write_text(yaml.safe_dump(config))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_a_release_of_one_deployable_changes_no_other(overlay: str, tmp_path: Path) -> None:
+    """Bump one deployable's tag in a copy of deploy/k8s: its Deployment gets the new image,
+    and every other overlay of the environment renders exactly as before."""
+    before = {
+        unit: build(K8S / "overlays" / overlay / unit) for unit in units(K8S / "overlays" / overlay)
+    }
+    for deployable in DEPLOYABLES:
+        copy = tmp_path / deployable.name
+        shutil.copytree(K8S, copy)
+        environment = copy / "overlays" / overlay
+        set_tag(
+            environment / deployable.name / "kustomization.yaml", deployable.deployment, "9.9.9"
+        )
+        for unit, objects in before.items():
+            after = build(environment / unit)
+            if unit != deployable.name:
+                assert after == objects, f"releasing {deployable.name} changed {unit}"
+                continue
+            deployment = of_kind(after, "Deployment")[deployable.deployment]
+            for container in containers(deployment):
+                assert (
+                    container["image"].endswith(f"/{deployable.deployment}:9.9.9")
+                    or container["image"] == f"{deployable.deployment}:9.9.9"
+                ), container["image"]
+
+
+def test_topics_are_declared_for_every_event_and_its_dead_letters() -> None:
+    objects = render("overlays/production/topics")
+    topics = {obj["spec"]["topicName"]: obj for obj in objects if obj["kind"] == "KafkaTopic"}
+    expected = {name for topic in Topic for name in (topic.value, topic.dead_letter)}
+    assert set(topics) == expected
+    for name, topic in topics.items():
+        spec = topic["spec"]
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "cabinet-kafka", name
+        assert spec["partitions"] == PARTITIONS, f"{name}: keyed order needs the same partitions"
+        assert spec["replicas"] > spec["config"]["min.insync.replicas"] >= 2, name
+        assert int(spec["config"]["retention.ms"]) >= 7 * 24 * 3600 * 1000, name
+    assert {obj["metadata"]["namespace"] for obj in objects} == {"kafka"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_worker_sets_up_its_temporal_namespace_first(overlay: str) -> None:
+    """Namespace and search attributes come from the worker's own release (an init
+    container running cabinet-temporal-setup), with the worker's address and namespace."""
+    objects = render(f"overlays/{overlay}")
+    pod = of_kind(objects, "Deployment")["cabinet-worker"]["spec"]["template"]["spec"]
+    (setup,) = pod["initContainers"]
+    (worker,) = pod["containers"]
+    assert setup["command"] == ["cabinet-temporal-setup"]
+    assert setup["image"] == worker["image"]
+    setup_env, worker_env = resolve_env(setup, objects), resolve_env(worker, objects)
+    for var in ("CABINET_TEMPORAL_ADDRESS", "CABINET_TEMPORAL_NAMESPACE"):
+        assert setup_env[var] == worker_env[var], var
+    # Worker versioning: the build id is the image tag (set from it by the overlay).
+    assert worker_env["CABINET_WORKER_BUILD_ID"].value == worker["image"].rpartition(":")[2]
 
 
 def test_no_secret_material_in_deploy_files() -> None:

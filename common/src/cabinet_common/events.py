@@ -20,6 +20,9 @@ from cabinet.receipts.v1 import events_pb2 as receipts
 from cabinet.submissions.v1 import events_pb2 as submissions
 
 CONTENT_TYPE = "application/protobuf"
+# ce_dataschema names the protobuf message the payload is (as proto/ declares it), so a
+# consumer, a dead-letter reader or another team's tool knows which schema reads it.
+DATASCHEMA_PREFIX = "urn:cabinet:proto:"
 
 M = TypeVar("M", bound=Message)
 
@@ -55,6 +58,11 @@ TOPIC_OF_MESSAGE: dict[type[Message], Topic] = {
 MESSAGE_OF_TYPE: dict[str, type[Message]] = {m.DESCRIPTOR.full_name: m for m in TOPIC_OF_MESSAGE}
 
 
+def dataschema_of(message_type: str) -> str:
+    """The ce_dataschema of an event whose payload is message_type (a message's full name)."""
+    return f"{DATASCHEMA_PREFIX}{message_type}"
+
+
 def timestamp(at: datetime) -> Timestamp:
     """A protobuf Timestamp for an aware datetime."""
     stamp = Timestamp()
@@ -77,6 +85,10 @@ class Event:
     @property
     def type(self) -> str:
         return self.payload.DESCRIPTOR.full_name
+
+    @property
+    def dataschema(self) -> str:
+        return dataschema_of(self.type)
 
     @property
     def topic(self) -> Topic:
@@ -112,6 +124,7 @@ def to_kafka(event: Event) -> KafkaRecord:
             "type": event.type,
             "time": event.time,
             "datacontenttype": CONTENT_TYPE,
+            "dataschema": event.dataschema,
             "partitionkey": event.key,
         },
         data=event.payload.SerializeToString(),
@@ -144,6 +157,10 @@ def from_kafka(key: bytes | None, value: bytes | None, headers: list[tuple[str, 
         message_class = MESSAGE_OF_TYPE[attributes["type"]]
         if attributes.get("datacontenttype") != CONTENT_TYPE:
             raise InvalidEvent(f"content-type must be {CONTENT_TYPE}")
+        # Optional (producers before it was added sent none), but never another message's.
+        schema = attributes.get("dataschema")
+        if schema is not None and schema != dataschema_of(attributes["type"]):
+            raise InvalidEvent(f"ce_dataschema {schema} does not name {attributes['type']}")
         payload = message_class.FromString(value or b"")
         if key is None:
             raise InvalidEvent("record has no key")

@@ -6,3 +6,12 @@ from cabinet_common.settings import CommonSettings, TemporalSettings
 class WorkerSettings(CommonSettings, TemporalSettings):
     # Where the local notification adapter delivers reminders, one .eml file each.
     mail_dir: Path = Path(".stack/data/mail")
+    # How long Temporal keeps a closed workflow's history, when cabinet-temporal-setup
+    # creates the namespace (an existing namespace keeps its own).
+    temporal_retention_days: int = 30
+    # Temporal worker versioning. With a build id (the image tag, in Kubernetes) the worker
+    # polls as that version of the Worker Deployment below, and takes workflow tasks only
+    # once the version is made current (or ramping): see deploy/README.md. Unset (the local
+    # stack, the tests), it polls unversioned.
+    worker_build_id: str | None = None
+    worker_deployment_name: str = "cabinet-worker"

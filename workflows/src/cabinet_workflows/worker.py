@@ -3,8 +3,10 @@ workflows, each on its own task queue."""
 
 import asyncio
 
+import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from cabinet_common.logging import configure_logging
 from cabinet_common.messaging.kafka import ensure_topics, started_producer
@@ -16,11 +18,38 @@ from cabinet_workflows.obligation.workflows import ObligationWorkflow
 from cabinet_workflows.quarter.workflows import QuarterWorkflow, ScheduledPeriodOpening
 from cabinet_workflows.settings import WorkerSettings
 
+log = structlog.get_logger(__name__)
 
-def build_worker(client: Client, activities: ObligationActivities, task_queue: str) -> Worker:
+
+def deployment_config(settings: WorkerSettings) -> WorkerDeploymentConfig | None:
+    """This release as a version of the worker's Worker Deployment, or None (unversioned).
+
+    Auto-upgrade: an obligation's workflow lives for a quarter and more, longer than any
+    worker release, so pinning each workflow to the build it started on would strand it
+    when that build's pods are gone. Instead a version takes no workflow task until it is
+    made current, which a release does only once the replay gate has passed its code
+    against the histories of every earlier release (tests/replay)."""
+    if settings.worker_build_id is None:
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(
+            deployment_name=settings.worker_deployment_name, build_id=settings.worker_build_id
+        ),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+    )
+
+
+def build_worker(
+    client: Client,
+    activities: ObligationActivities,
+    task_queue: str,
+    deployment: WorkerDeploymentConfig | None = None,
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
+        deployment_config=deployment,
         workflows=[ObligationWorkflow, QuarterWorkflow, ScheduledPeriodOpening],
         activities=[
             activities.publish_acknowledgement,
@@ -40,8 +69,16 @@ async def run(settings: WorkerSettings) -> None:
     )
     activities = ObligationActivities(producer, MailFolder(settings.mail_dir))
     queues = (settings.obligation_task_queue, settings.quarter_task_queue)
+    deployment = deployment_config(settings)
+    workers = [build_worker(client, activities, queue, deployment) for queue in queues]
+    log.info(
+        "worker.polling",
+        task_queues=list(queues),
+        namespace=settings.temporal_namespace,
+        build_id=settings.worker_build_id,
+    )
     try:
-        await asyncio.gather(*(build_worker(client, activities, queue).run() for queue in queues))
+        await asyncio.gather(*(worker.run() for worker in workers))
     finally:
         await producer.stop()
 
