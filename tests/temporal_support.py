@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cabinet_common import search_attributes
 from cabinet_common.deadlines import deadlines
 from cabinet_common.form_types.periods import quarter_containing
 from cabinet_common.obligation_workflow import (
@@ -59,7 +60,6 @@ from cabinet_common.quarter_workflow import (
     QuarterTallies,
     ScheduledOpeningRequest,
 )
-from cabinet_workflows import search_attributes
 from cabinet_workflows.obligation.activities import ObligationActivities
 from cabinet_workflows.obligation.models import (
     AcknowledgementNotice,

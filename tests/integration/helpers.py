@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
-from cabinet_common.messaging.kafka import PARTITIONS
 from tests import receipt_files
 
 T = TypeVar("T")
@@ -118,7 +118,9 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        partitions = [
+            TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))
+        ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
@@ -129,6 +131,16 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         return records
     finally:
         await consumer.stop()
+
+
+async def partition_count(bootstrap: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+        return len(described["partitions"])
+    finally:
+        await admin.close()
 
 
 HEADER = "filer_id,name,contact_email,form_type_ids\n"

@@ -180,3 +180,42 @@ async def test_a_submission_made_while_checker_and_worker_are_down_is_acknowledg
         f"/departments/{department.id}/obligations/{obligation_id}/acknowledgement"
     )
     assert acknowledgement.json()["version"] == 1
+
+
+async def test_a_filing_made_while_temporal_is_down_waits_and_is_acknowledged_when_it_returns(
+    stack: Stack, department: Department, intake: httpx.AsyncClient, cycles: httpx.AsyncClient
+) -> None:
+    """Temporal being away is a wait, never poison: the cycles consumer holds the partition
+    and retries (each attempt is itself several seconds of the SDK's own retries), says so
+    in /readyz, and delivers the filing when Temporal is back."""
+    obligation_id = department.obligation_id("filer-a")
+    stack.stop_app("temporal")
+    try:
+        response = await submit(
+            intake,
+            department.id,
+            obligation_id,
+            [receipt_line(department.day(3), 450)],
+            [unique_file("temporal outage")],
+        )
+        assert response.status_code == 202
+
+        async def retried_often() -> list[dict[str, object]] | None:
+            ready = (await cycles.get("/readyz")).json()
+            waiting: list[dict[str, object]] = ready.get("waiting", [])
+            return waiting if any(int(str(w.get("attempts", 0))) >= 3 for w in waiting) else None
+
+        waiting = await eventually(
+            retried_often, timeout_s=120, what="cycles to report its retries"
+        )
+        assert any("RPCError" in str(w["error"]) for w in waiting)
+    finally:
+        stack.start_temporal()
+    await obligation_in_status(cycles, department.id, obligation_id, "accepted")
+    acknowledgement = await cycles.get(
+        f"/departments/{department.id}/obligations/{obligation_id}/acknowledgement"
+    )
+    assert acknowledgement.json()["version"] == 1
+    for topic in (Topic.FORM_SUBMITTED, Topic.RECEIPTS_CHECKED):
+        letters = await read_topic(stack.config.kafka_bootstrap, topic.dead_letter)
+        assert [r for r in letters if r.key == obligation_id.encode()] == []

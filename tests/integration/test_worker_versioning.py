@@ -20,10 +20,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from cabinet_common import search_attributes
 from cabinet_common.obligation_workflow import QUERY_STATE, ObligationState, ObligationStatus
 from cabinet_common.temporal import connect
 from cabinet_devstack.temporal import temporal_binary
-from cabinet_workflows import search_attributes
 from cabinet_workflows.settings import WorkerSettings
 from cabinet_workflows.temporal_setup import setup
 from cabinet_workflows.worker import build_worker, deployment_config

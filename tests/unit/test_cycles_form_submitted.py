@@ -79,7 +79,12 @@ async def test_the_signal_says_how_the_version_arrived(
 ) -> None:
     handlers = CyclesEventHandlers(cast(Client, None), "cabinet-obligations")
     session = FakeSession()
-    await handlers.on_form_submitted(cast(AsyncSession, session), form_submitted(**how))
+    signal = await handlers.form_submitted_signal(
+        cast(AsyncSession, session), form_submitted(**how)
+    )
+    assert signals == []  # read first, with no call to Temporal inside the session
+    await handlers.deliver(signal)
+    await handlers.record_submission(cast(AsyncSession, session), signal)
 
     assert signals == [
         (
@@ -109,9 +114,11 @@ async def test_the_check_result_signal_keeps_the_question_each_reason_concerns(
         submission_reasons=[total],
     )
     handlers = CyclesEventHandlers(cast(Client, None), "cabinet-obligations")
-    await handlers.on_receipts_checked(
-        cast(AsyncSession, FakeSession()),
-        Event(payload=payload, key=OBLIGATION_ID, source="/test"),
+    await handlers.deliver(
+        await handlers.receipts_checked_signal(
+            cast(AsyncSession, FakeSession()),
+            Event(payload=payload, key=OBLIGATION_ID, source="/test"),
+        )
     )
 
     [(name, signal)] = signals

@@ -29,7 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from cabinet_common.events import Topic
-from cabinet_common.messaging.kafka import PARTITIONS
+from cabinet_common.settings import CommonSettings
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_devstack import images
 from cabinet_intake.settings import IntakeSettings
@@ -570,7 +570,9 @@ def test_topics_are_declared_for_every_event_and_its_dead_letters() -> None:
     for name, topic in topics.items():
         spec = topic["spec"]
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "cabinet-kafka", name
-        assert spec["partitions"] == PARTITIONS, f"{name}: keyed order needs the same partitions"
+        assert spec["partitions"] == CommonSettings().kafka_partitions, (
+            f"{name}: keyed order needs the same partitions"
+        )
         assert spec["replicas"] > spec["config"]["min.insync.replicas"] >= 2, name
         assert int(spec["config"]["retention.ms"]) >= 7 * 24 * 3600 * 1000, name
     assert {obj["metadata"]["namespace"] for obj in objects} == {"kafka"}

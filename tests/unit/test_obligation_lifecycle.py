@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cabinet_common import search_attributes
 from cabinet_common.deadlines import deadlines
 from cabinet_common.obligation_workflow import (
     UPDATE_ACCEPT,
@@ -32,7 +33,6 @@ from cabinet_common.obligation_workflow import (
     ObligationStatus,
     WaiveAction,
 )
-from cabinet_workflows import search_attributes
 from tests.temporal_support import (
     ACCEPTED,
     CASEWORKER,

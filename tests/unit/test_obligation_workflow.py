@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cabinet_common import search_attributes
 from cabinet_common.deadlines import deadlines
 from cabinet_common.obligation_workflow import (
     SIGNAL_SUBMISSION_RECEIVED,
@@ -44,7 +45,6 @@ from cabinet_common.obligation_workflow import (
 )
 from cabinet_common.quarter_workflow import QuarterTallies
 from cabinet_common.references import is_valid_reference
-from cabinet_workflows import search_attributes
 from cabinet_workflows.obligation.workflows import acknowledgement_reference
 from tests.temporal_support import (
     ACCEPTED,

@@ -18,7 +18,7 @@ from cabinet_common import supervision
 from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
 from cabinet_common.events import Topic
 from cabinet_common.logging import configure_logging
-from cabinet_common.messaging.consumer import Handler
+from cabinet_common.messaging.consumer import AnyHandler
 from cabinet_common.messaging.runtime import Messaging
 from cabinet_common.problems import Problem
 from cabinet_common.problems import install as install_problems
@@ -45,7 +45,7 @@ async def database_runtime(settings: ServiceSettings) -> AsyncIterator[ServiceRu
 
 @asynccontextmanager
 async def service_runtime(
-    settings: ServiceSettings, group_id: str, handlers: Mapping[Topic, Handler]
+    settings: ServiceSettings, group_id: str, handlers: Mapping[Topic, AnyHandler]
 ) -> AsyncIterator[ServiceRuntime]:
     async with database_runtime(settings) as runtime:
         messaging = Messaging(settings, runtime.sessions, group_id, handlers)
@@ -77,7 +77,7 @@ async def liveness() -> dict[str, str]:
 
 
 @health_router.get("/readyz", responses={503: {"description": "Not ready: the reason given"}})
-async def readiness(request: Request) -> dict[str, str]:
+async def readiness(request: Request) -> dict[str, object]:
     runtime = runtime_of(request)
     try:
         async with runtime.engine.connect() as connection:
@@ -86,7 +86,9 @@ async def readiness(request: Request) -> dict[str, str]:
         raise Problem(503, "DATABASE_UNAVAILABLE", f"database unavailable: {error}") from error
     if runtime.messaging is not None and not runtime.messaging.healthy:
         raise Problem(503, "MESSAGING_STOPPED", "messaging stopped")
-    return {"status": "ready"}
+    # Still ready while waiting: requests that need only this service's database are served.
+    waiting = runtime.messaging.waiting if runtime.messaging is not None else []
+    return {"status": "ready", "waiting": waiting} if waiting else {"status": "ready"}
 
 
 def create_service_app(

@@ -18,6 +18,12 @@ class CommonSettings(BaseSettings):
     kafka_max_event_bytes: int = 1_000_000
     # What lands in a `.dlq` topic waits for an operator: kept 30 days unless told otherwise.
     kafka_dead_letter_retention_ms: int = 30 * 24 * 60 * 60 * 1000
+    # Partitions of each topic Cabinet creates: the most consumer replicas (and partition
+    # workers) that can share a topic. Topics that exist already keep theirs.
+    kafka_partitions: int = 12
+    # How long published outbox rows and processed-event rows are kept (de-duplication
+    # reaches back this far; keep it at least Kafka's retention).
+    messaging_retention_days: float = 7
     log_level: str = "INFO"
     log_json: bool = True
 

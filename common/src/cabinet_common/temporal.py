@@ -1,4 +1,6 @@
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from temporalio.client import Client
@@ -10,7 +12,9 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
+from cabinet_common.messaging.failures import PermanentError
 from cabinet_common.settings import TemporalSettings
 from cabinet_common.supervision import keep_trying
 
@@ -42,3 +46,20 @@ async def connect_when_up(settings: TemporalSettings) -> Client:
     """A connected client, waiting and retrying while Temporal is away (a Worker cannot
     use a lazy client)."""
     return await keep_trying("Temporal", lambda: connect(settings))
+
+
+# Temporal refuses the request itself, so the same event can never succeed (a payload over
+# the blob size limit, a malformed id). Every other status (UNAVAILABLE, DEADLINE_EXCEEDED,
+# RESOURCE_EXHAUSTED, a namespace not registered yet...) is an outage, or a configuration a
+# person fixes, after which the same event succeeds: the consumer waits and retries it.
+_REFUSALS = {RPCStatusCode.INVALID_ARGUMENT}
+
+
+@contextmanager
+def refusal_is_permanent() -> Iterator[None]:
+    try:
+        yield
+    except RPCError as error:
+        if error.status in _REFUSALS:
+            raise PermanentError(f"Temporal refused the request: {error}") from error
+        raise

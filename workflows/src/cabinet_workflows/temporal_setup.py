@@ -18,9 +18,9 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from cabinet_common import search_attributes
 from cabinet_common.logging import configure_logging
 from cabinet_common.temporal import connect
-from cabinet_workflows import search_attributes
 from cabinet_workflows.settings import WorkerSettings
 
 

@@ -10,7 +10,6 @@ from aiokafka.errors import TopicAlreadyExistsError
 from cabinet_common.events import Event, Topic, to_kafka
 from cabinet_common.settings import CommonSettings
 
-PARTITIONS = 3
 # Which dead letters an operator has re-driven (key: the dead letter's topic/partition/offset).
 # Compacted, so it keeps one record per re-driven dead letter for as long as the DLQs do.
 REDRIVES_TOPIC = "dead-letter.redriven.v1"
@@ -39,9 +38,9 @@ async def started_producer(settings: CommonSettings, client_id: str) -> AIOKafka
     return producer
 
 
-def create_consumer(settings: CommonSettings, group_id: str, topics: list[str]) -> AIOKafkaConsumer:
+def create_consumer(settings: CommonSettings, group_id: str) -> AIOKafkaConsumer:
+    """Subscribed by EventConsumer.subscribe, with its rebalance listener."""
     return AIOKafkaConsumer(
-        *topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=group_id,
         client_id=group_id,
@@ -49,7 +48,7 @@ def create_consumer(settings: CommonSettings, group_id: str, topics: list[str]) 
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        max_poll_records=50,
+        max_poll_records=100,
     )
 
 
@@ -85,7 +84,7 @@ async def ensure_topics(settings: CommonSettings) -> None:
         missing = [
             NewTopic(
                 name=name,
-                num_partitions=PARTITIONS,
+                num_partitions=settings.kafka_partitions,
                 replication_factor=1,
                 topic_configs=config,
             )

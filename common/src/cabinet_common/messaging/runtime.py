@@ -1,16 +1,19 @@
-"""Starts and stops one service's Kafka side: producer, outbox relay and event consumer."""
+"""Starts and stops one service's Kafka side: producer, outbox relay, event consumer and the
+pruning of old outbox and processed-event rows."""
 
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 
 import structlog
 
 from cabinet_common.database import Sessions
 from cabinet_common.events import Topic
-from cabinet_common.messaging.consumer import EventConsumer, Handler
+from cabinet_common.messaging.consumer import AnyHandler, EventConsumer
 from cabinet_common.messaging.kafka import create_consumer, create_producer, ensure_topics
-from cabinet_common.messaging.outbox import OutboxRelay
+from cabinet_common.messaging.outbox_relay import OutboxRelay, relay_name
+from cabinet_common.messaging.retention import Retention
 from cabinet_common.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
@@ -22,7 +25,7 @@ class Messaging:
         settings: CommonSettings,
         sessions: Sessions,
         group_id: str,
-        handlers: Mapping[Topic, Handler],
+        handlers: Mapping[Topic, AnyHandler],
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -30,27 +33,31 @@ class Messaging:
         self._handlers = handlers
         self._tasks: list[asyncio.Task[None]] = []
         self.producer = create_producer(settings, client_id=group_id)
-        self._consumer = (
-            create_consumer(settings, group_id, [topic.value for topic in handlers])
-            if handlers
-            else None
-        )
+        self._consumer = create_consumer(settings, group_id) if handlers else None
+        self.relay = OutboxRelay(sessions, self.producer, relay_name(group_id))
+        self.events: EventConsumer | None = None
 
     async def start(self) -> None:
         await ensure_topics(self._settings)
         await self.producer.start()
-        relay = OutboxRelay(self._sessions, self.producer)
-        self._tasks.append(asyncio.create_task(self._supervise("outbox relay", relay.run)))
+        self._tasks.append(asyncio.create_task(self._supervise("outbox relay", self.relay.run)))
+        retention = Retention(
+            self._sessions,
+            keep=timedelta(days=self._settings.messaging_retention_days),
+            every=timedelta(minutes=10),
+        )
+        self._tasks.append(asyncio.create_task(self._supervise("retention", retention.run)))
         if self._consumer is not None:
-            await self._consumer.start()
-            consumer = EventConsumer(
+            self.events = EventConsumer(
                 name=self._group_id,
                 consumer=self._consumer,
                 dead_letter_producer=self.producer,
                 sessions=self._sessions,
                 handlers=self._handlers,
             )
-            self._tasks.append(asyncio.create_task(self._supervise("consumer", consumer.run)))
+            self.events.subscribe()
+            await self._consumer.start()
+            self._tasks.append(asyncio.create_task(self._supervise("consumer", self.events.run)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -65,6 +72,17 @@ class Messaging:
     @property
     def healthy(self) -> bool:
         return all(not task.done() for task in self._tasks)
+
+    @property
+    def waiting(self) -> list[dict[str, object]]:
+        """What this service is retrying because a dependency is away (empty when nothing
+        is): partitions held back by their consumer, and the outbox relay."""
+        waits = self.events.waits.report() if self.events is not None else []
+        if self.relay.waiting_since is not None:
+            waits.append(
+                {"outbox_relay": "retrying", "since": self.relay.waiting_since.isoformat()}
+            )
+        return waits
 
     @staticmethod
     async def _supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:

@@ -3,13 +3,16 @@ audit chain (every status change is appended to its quarter's hash chain).
 
 Each event about an obligation is delivered to its workflow with signal-with-start on the
 business-key workflow id, so a replayed event or a repeated start never makes a second
-cycle; the workflow itself ignores signals it has already handled."""
+cycle; the workflow itself ignores signals it has already handled (by submission id and
+version). That makes the call idempotent, so it runs with no database transaction open
+(CallThenRecord): read the obligation, signal, then record the event as processed. A crash
+in between signals again on redelivery, which the workflow drops."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 
 import structlog
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -17,7 +20,7 @@ from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.events import Event, Topic
-from cabinet_common.messaging.consumer import Handler, PermanentError
+from cabinet_common.messaging.consumer import AnyHandler, CallThenRecord, PermanentError
 from cabinet_common.obligation_workflow import (
     CHANNEL_ONLINE,
     SIGNAL_RECEIPTS_CHECKED,
@@ -28,6 +31,7 @@ from cabinet_common.obligation_workflow import (
 )
 from cabinet_common.reasons import to_model
 from cabinet_common.signing import Signer, SigningKeyError
+from cabinet_common.temporal import refusal_is_permanent
 from cabinet_cycles.acknowledgements import acknowledgement_body, signed_document
 from cabinet_cycles.audit import events as audit_events
 from cabinet_cycles.audit import store as audit_store
@@ -35,6 +39,15 @@ from cabinet_cycles.quarters import start_obligation_workflow
 from cabinet_cycles.tables import AcknowledgementDocument, Obligation, ObligationHistory
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What to deliver to an obligation's workflow, read before the call."""
+
+    obligation: Obligation
+    name: str
+    argument: SubmissionReceived | ReceiptsCheckedSignal
 
 
 def acknowledgement_document(
@@ -56,15 +69,17 @@ class CyclesEventHandlers:
         self._task_queue = task_queue
         self._signer = signer
 
-    def by_topic(self) -> dict[Topic, Handler]:
+    def by_topic(self) -> dict[Topic, AnyHandler]:
         return {
-            Topic.FORM_SUBMITTED: self.on_form_submitted,
-            Topic.RECEIPTS_CHECKED: self.on_receipts_checked,
+            Topic.FORM_SUBMITTED: CallThenRecord(
+                self.form_submitted_signal, self.deliver, self.record_submission
+            ),
+            Topic.RECEIPTS_CHECKED: CallThenRecord(self.receipts_checked_signal, self.deliver),
             Topic.OBLIGATION_STATUS_CHANGED: self.on_status_changed,
             Topic.ACKNOWLEDGEMENT_ISSUED: self.on_acknowledgement_issued,
         }
 
-    async def on_form_submitted(self, session: AsyncSession, event: Event) -> None:
+    async def form_submitted_signal(self, session: AsyncSession, event: Event) -> Signal:
         submitted = event.payload_as(submissions_pb2.FormSubmitted)
         obligation = await _obligation(session, submitted.obligation.obligation_id)
         signal = SubmissionReceived(
@@ -74,10 +89,13 @@ class CyclesEventHandlers:
             channel=submitted.channel or CHANNEL_ONLINE,
             keyed_by=submitted.keyed_by or None,
         )
-        await self._signal(obligation, SIGNAL_SUBMISSION_RECEIVED, signal)
-        obligation.submission_id = submitted.submission_id
+        return Signal(obligation, SIGNAL_SUBMISSION_RECEIVED, signal)
 
-    async def on_receipts_checked(self, session: AsyncSession, event: Event) -> None:
+    async def record_submission(self, session: AsyncSession, delivered: Signal) -> None:
+        obligation = await _obligation(session, delivered.obligation.obligation_id)
+        obligation.submission_id = delivered.argument.submission_id
+
+    async def receipts_checked_signal(self, session: AsyncSession, event: Event) -> Signal:
         checked = event.payload_as(receipts_pb2.ReceiptsChecked)
         obligation = await _obligation(session, checked.obligation.obligation_id)
         signal = ReceiptsCheckedSignal(
@@ -95,7 +113,13 @@ class CyclesEventHandlers:
             ],
             submission_reasons=[to_model(reason) for reason in checked.submission_reasons],
         )
-        await self._signal(obligation, SIGNAL_RECEIPTS_CHECKED, signal)
+        return Signal(obligation, SIGNAL_RECEIPTS_CHECKED, signal)
+
+    async def deliver(self, signal: Signal) -> None:
+        with refusal_is_permanent():
+            await start_obligation_workflow(
+                self._client, self._task_queue, signal.obligation, signal.name, signal.argument
+            )
 
     async def on_status_changed(self, session: AsyncSession, event: Event) -> None:
         changed = event.payload_as(obligations_pb2.ObligationStatusChanged)
@@ -138,11 +162,6 @@ class CyclesEventHandlers:
         except SigningKeyError:
             log.warning("no signing key: acknowledgement stored unsigned")
             return None
-
-    async def _signal(self, obligation: Obligation, signal: str, argument: BaseModel) -> None:
-        await start_obligation_workflow(
-            self._client, self._task_queue, obligation, signal, argument
-        )
 
 
 async def _obligation(session: AsyncSession, obligation_id: str) -> Obligation:

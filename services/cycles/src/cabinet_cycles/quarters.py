@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
+from cabinet_common import search_attributes
 from cabinet_common.database import Sessions
 from cabinet_common.deadlines import deadlines
 from cabinet_common.events import Event, timestamp
@@ -387,16 +388,18 @@ async def start_obligation_workflow(
 ) -> None:
     """Start the obligation's workflow (with a signal: signal-with-start) unless it runs;
     a closed one is never started again, so a late event cannot begin a second cycle."""
+    arguments = workflow_input(obligation)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             WORKFLOW_TYPE,
-            workflow_input(obligation),
+            arguments,
             id=obligation.workflow_id,
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             start_signal=signal,
             start_signal_args=[argument] if argument is not None else [],
+            search_attributes=search_attributes.at_start(arguments),
         )
 
 

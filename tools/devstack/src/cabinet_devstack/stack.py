@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from cabinet_common import search_attributes
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack import kafka, temporal
@@ -31,7 +32,6 @@ from cabinet_devstack.processes import (
 )
 from cabinet_devstack.processes import stop_from_pid_file as stop_pid
 from cabinet_devstack.web_accounts import DEMO_PASSWORD, department_accounts, save_accounts
-from cabinet_workflows import search_attributes
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 # The APIs, then the web pages that call intake's and cycles'.

@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from cabinet.common.v1 import types_pb2
-    from cabinet_common import references
+    from cabinet_common import references, search_attributes
     from cabinet_common.obligation_workflow import (
         CHANNEL_ONLINE,
         QUERY_STATE,
@@ -49,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
         WaiveAction,
         received_how,
     )
-    from cabinet_workflows import search_attributes
     from cabinet_workflows.obligation.activities import ObligationActivities
     from cabinet_workflows.obligation.models import (
         AcknowledgementNotice,
