@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help system-packages browser image-tools install kustomize up down test test-unit test-integration lint contracts release bench images clean
+.PHONY: help system-packages browser image-tools install kustomize up down test test-unit test-integration lint contracts release bench images chaos chaos-short clean
 
 # kustomize renders deploy/k8s/ for tests/unit/test_k8s_manifests.py. It is built from its
 # Go module with the machine's Go into .stack/bin/ (about 2.5 min the first time on 2
@@ -22,6 +22,8 @@ help:
 	@echo "make lint   ruff, mypy, the generated-contracts check and proto/'s breaking-change check"
 	@echo "make bench  benchmark: raw Temporal baseline vs the end-to-end path"
 	@echo "make images build the five images on a Debian base and start each (root, ~6 min)"
+	@echo "make chaos  N filings (N=1000) while every component is killed and Kafka, Temporal"
+	@echo "            (and the database) are held down; checks nothing is lost or doubled"
 
 # The Debian packages (JDK, Maven, npm; Chromium for the browser tests): installed with
 # apt-get when make runs as root, otherwise one line says what to install.
@@ -58,6 +60,7 @@ down:
 
 test: browser image-tools install kustomize
 	$(RUN) pytest
+	$(MAKE) chaos-short
 
 test-unit: install kustomize
 	$(RUN) pytest tests/unit tests/replay
@@ -90,5 +93,15 @@ bench: install
 images: image-tools install
 	$(RUN) cabinet-images
 
+# `make chaos` takes ~15 min with N=1000 (3 min of Temporal down, 3 of Kafka); CI runs the
+# short version (20 filings, 15 s outages, ~4 min) at the end of `make test`.
+N ?= 1000
+chaos: install
+	$(RUN) cabinet-chaos --filings $(N) --out chaos-results/chaos.json
+
+chaos-short: install
+	$(RUN) cabinet-chaos --filings 20 --outage-s 15 --database-outage-s 10 --kill-gap-s 2 \
+	  --settle-timeout-s 600 --out chaos-results/chaos-short.json
+
 clean: down
-	rm -rf .stack bench-results
+	rm -rf .stack bench-results chaos-results

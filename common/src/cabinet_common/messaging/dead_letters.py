@@ -87,7 +87,7 @@ async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]
     ]
 
 
-async def _read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record on the topics right now, from the beginning (no consumer group)."""
     partitions = await _partitions(bootstrap, topics)
     if not partitions:
@@ -115,7 +115,7 @@ async def read_dead_letters(
     """Every dead letter on the given DLQ topics (all of Cabinet's by default), oldest
     first, each marked with when it was re-driven, if it was."""
     topics = topics or dead_letter_topics()
-    records = await _read_all(settings.kafka_bootstrap_servers, [*topics, REDRIVES_TOPIC])
+    records = await read_all(settings.kafka_bootstrap_servers, [*topics, REDRIVES_TOPIC])
     redriven = {
         record.key.decode(): _time_of(record)
         for record in records
