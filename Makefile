@@ -21,7 +21,7 @@ help:
 	@echo "make test   unit and integration tests (starts its own servers on free ports)"
 	@echo "make lint   ruff, mypy, the generated-contracts check and proto/'s breaking-change check"
 	@echo "make bench  benchmark: raw Temporal baseline vs the end-to-end path"
-	@echo "make images build the five images on a Debian base and start each (root, ~6 min)"
+	@echo "make images build the five images on a Debian base and start each (root, ~15 min)"
 	@echo "make chaos  N filings (N=1000) while every component is killed and Kafka, Temporal"
 	@echo "            (and the database) are held down; checks nothing is lost or doubled"
 
@@ -33,9 +33,10 @@ system-packages:
 browser:
 	@tools/system-packages.sh --browser
 
-# Debian's container tools, for make images and tests/images (see deploy/README.md).
+# Debian's container tools, for make images and tests/images (see deploy/README.md). Only
+# as root: building images needs it, and tests/images is skipped otherwise.
 image-tools:
-	@tools/system-packages.sh --images
+	@if [ "$$(id -u)" -eq 0 ]; then tools/system-packages.sh --images; fi
 
 install: system-packages
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
