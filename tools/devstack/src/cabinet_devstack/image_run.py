@@ -1,10 +1,12 @@
 """Start each built image as Kubernetes would run it and report what it did.
 
 Kafka and the Temporal dev server run on the host on free loopback ports (the devstack's
-own code); every container runs with podman as root-less inside (the image's uid 10001),
-with a read-only root filesystem and a tmpfs /tmp, on the host network so it reaches them
-on 127.0.0.1. A service counts as started when it answers /healthz; the worker when it logs
-the task queues it polls. Each container is also asked to write into its root filesystem,
+own code); every container runs with podman as the image's uid 10001, with a read-only
+root filesystem, a tmpfs /tmp and (services) a volume for its SQLite database, on the host
+network so it reaches them on 127.0.0.1. A service with migrations is first migrated by
+its own image (`<entry point> migrate`, as the pods' init container), then started; it
+counts as started when it answers /healthz; the worker when it logs the task queues it
+polls. Each container is also asked to write into its root filesystem,
 which must fail.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import time
 from collections.abc import Mapping
@@ -22,14 +25,14 @@ import httpx
 
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
-from cabinet_devstack.images import image_size_mb
+from cabinet_devstack.images import BY_NAME, REPO_ROOT, image_size_mb
 from cabinet_devstack.processes import free_port
 from cabinet_devstack.stack import Stack, StackConfig
 
 # podman's defaults ask for more open files and processes than these machines allow, and
 # their crun refuses the hybrid cgroup layout: runc with explicit limits works.
 PODMAN_RUN = [
-    "podman", "--runtime", "runc", "run", "--detach", "--read-only", "--network", "host",
+    "podman", "--runtime", "runc", "run", "--read-only", "--network", "host",
     "--tmpfs", "/tmp:rw,size=256m,mode=1777", "--ulimit", "nofile=16384:16384",
     "--ulimit", "nproc=4096:4096",
 ]  # fmt: skip
@@ -58,19 +61,54 @@ class Started:
         return self.seconds is not None and self.uid == "10001" and self.root_read_only
 
 
+# A service's database lives on a volume (as on its PersistentVolume or PostgreSQL), so
+# that the migrate container and the service container share it.
+DATA_DIR = "/var/lib/cabinet/data"
+
+
 def container_env(config: StackConfig, name: str) -> dict[str, str]:
     env = {**config.process_env(name), **CONTAINER_PATHS, "CABINET_HOST": "127.0.0.1"}
-    if "CABINET_DATABASE_URL" in env and name != "worker":
-        env["CABINET_DATABASE_URL"] = f"sqlite+aiosqlite:////tmp/{name}.db"
+    if name != "worker":
+        env["CABINET_DATABASE_URL"] = f"sqlite+aiosqlite:///{DATA_DIR}/{name}.db"
     return env
 
 
-def podman_run(container: str, tag: str, env: Mapping[str, str]) -> None:
-    subprocess.run(["podman", "rm", "--force", "--ignore", container], check=True)
-    argv = [*PODMAN_RUN, "--name", container]
+def data_volume(state_dir: Path, name: str) -> str:
+    """A host folder owned by the image's user, mounted where the database lives."""
+    folder = state_dir / "data" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chown(folder, 10001, 10001)
+    return f"{folder}:{DATA_DIR}"
+
+
+def podman_argv(env: Mapping[str, str], volume: str | None) -> list[str]:
+    argv = list(PODMAN_RUN)
+    if volume is not None:
+        argv += ["--volume", volume]
     for key, value in env.items():
         argv += ["--env", f"{key}={value}"]
-    subprocess.run([*argv, tag], check=True, capture_output=True, text=True)
+    return argv
+
+
+def podman_run(container: str, tag: str, env: Mapping[str, str], volume: str | None) -> None:
+    subprocess.run(["podman", "rm", "--force", "--ignore", container], check=True)
+    argv = [*podman_argv(env, volume), "--detach", "--name", container, tag]
+    subprocess.run(argv, check=True, capture_output=True, text=True)
+
+
+def has_migrations(name: str) -> bool:
+    """Services with an Alembic history refuse a database that is not at its head."""
+    package_dir = REPO_ROOT / BY_NAME[name].package_dir / "src" / f"cabinet_{name}"
+    return (package_dir / "migrations").is_dir()
+
+
+def migrate(tag: str, env: Mapping[str, str], volume: str) -> str:
+    """`<entry point> migrate` in a container of its own, as the pods' init container."""
+    argv = [*podman_argv(env, volume), "--rm", tag, "migrate"]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{tag} migrate failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
 
 
 def logs(container: str) -> str:
@@ -119,8 +157,12 @@ def exec_in(container: str, *argv: str) -> subprocess.CompletedProcess[str]:
 
 def start_one(config: StackConfig, name: str, tag: str, timeout_s: float = 90) -> Started:
     container = f"cabinet-images-{name}"
+    env = container_env(config, name)
+    volume = data_volume(config.state_dir, name) if name != "worker" else None
+    if volume is not None and has_migrations(name):
+        migrate(tag, env, volume)
     began = time.monotonic()
-    podman_run(container, tag, container_env(config, name))
+    podman_run(container, tag, env, volume)
     if name == "worker":
         queues = worker_queues(container, timeout_s)
         detail = f"polls {', '.join(queues)}" if queues else "did not report its task queues"
