@@ -32,12 +32,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
     finally:
         running.down()
-        _keep_logs(state_dir)
+        keep_logs(state_dir)
 
 
-def _keep_logs(state_dir: Path) -> None:
+def keep_logs(state_dir: Path, folder: str = "stack-logs") -> None:
     """Copy the servers' logs where CI keeps test artefacts."""
-    target = Path("test-artifacts") / "stack-logs"
+    target = Path("test-artifacts") / folder
     target.mkdir(parents=True, exist_ok=True)
     for log in (state_dir / "logs").glob("*.log"):
         (target / log.name).write_bytes(log.read_bytes())

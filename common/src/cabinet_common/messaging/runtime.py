@@ -55,8 +55,10 @@ class Messaging:
                 sessions=self._sessions,
                 handlers=self._handlers,
             )
-            self.events.subscribe()
             await self._consumer.start()
+            # Subscribed after the start, so starting does not wait for the group to settle
+            # (with replicas joining, that takes a rebalance or two); getmany joins it.
+            self.events.subscribe()
             self._tasks.append(asyncio.create_task(self._supervise("consumer", self.events.run)))
 
     async def stop(self) -> None:

@@ -40,6 +40,19 @@ SERVICES = (*API_SERVICES, "web")
 RESTARTABLE = (*SERVICES, "worker")
 # Only the services that sign anything are given the key.
 SIGNING_SERVICES = ("cycles",)
+# What runs more than once with `replicas` > 1: "intake.2" is intake's second replica, on
+# the same database and Kafka group as the first (the web pages stay single).
+REPLICATED = (*API_SERVICES, "worker")
+
+
+def base_name(name: str) -> str:
+    """ "intake.2" -> "intake": the program a replica runs."""
+    return name.split(".", 1)[0]
+
+
+def _replica_names(name: str, replicas: int) -> list[str]:
+    count = replicas if name in REPLICATED else 1
+    return [name, *(f"{name}.{n}" for n in range(2, count + 1))]
 
 
 def _env_port(name: str, default: int) -> int:
@@ -60,6 +73,8 @@ class StackConfig:
     # Consumers join their group in 1-3 s instead of ~5 s; for tests.
     fast_group_join: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Processes of each of REPLICATED (the extra ones get ports in service_ports).
+    replicas: int = 1
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -82,6 +97,7 @@ class StackConfig:
 
     @classmethod
     def on_free_ports(cls, state_dir: Path, **options: object) -> "StackConfig":
+        replicas = int(str(options.get("replicas", 1)))
         return cls(
             state_dir=state_dir,
             kafka_port=free_port(),
@@ -90,7 +106,11 @@ class StackConfig:
             temporal_ui_port=free_port(),
             temporal_http_port=free_port(),
             temporal_metrics_port=free_port(),
-            service_ports={name: free_port() for name in SERVICES},
+            service_ports={
+                replica: free_port()
+                for name in SERVICES
+                for replica in _replica_names(name, replicas)
+            },
             **options,  # type: ignore[arg-type]
         )
 
@@ -112,9 +132,23 @@ class StackConfig:
         return f"http://127.0.0.1:{self.temporal_ui_port}"
 
     def url(self, service: str) -> str:
+        """Of the service's first replica, or of the replica named ("intake.2")."""
         return f"http://127.0.0.1:{self.service_ports[service]}"
 
-    def process_env(self, service: str) -> dict[str, str]:
+    def replica_names(self, name: str) -> list[str]:
+        """The processes of one service (or the worker): ["intake", "intake.2", ...]."""
+        return _replica_names(name, self.replicas)
+
+    def urls(self, service: str) -> list[str]:
+        return [self.url(name) for name in self.replica_names(service)]
+
+    @property
+    def app_names(self) -> list[str]:
+        """Every service and worker process, replicas included, in start order."""
+        return [r for name in (*SERVICES, "worker") for r in self.replica_names(name)]
+
+    def process_env(self, name: str) -> dict[str, str]:
+        service = base_name(name)
         data = self.state_dir / "data"
         env = {
             "CABINET_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
@@ -126,8 +160,8 @@ class StackConfig:
             "CABINET_MAIL_DIR": str(self.mail_dir),
             **self.extra_env,
         }
-        if service in self.service_ports:
-            env["CABINET_PORT"] = str(self.service_ports[service])
+        if name in self.service_ports:
+            env["CABINET_PORT"] = str(self.service_ports[name])
         if service in SIGNING_SERVICES:
             env.setdefault("CABINET_SIGNING_KEY", local_signing_key(self.state_dir))
         if service == "web":
@@ -161,13 +195,14 @@ class Stack:
         asyncio.run(
             ensure_topics(CommonSettings(kafka_bootstrap_servers=self.config.kafka_bootstrap))
         )
-        for name in (*SERVICES, "worker"):
+        for name in self.config.app_names:
             self.start_app(name)
-        for name in SERVICES:
-            self.wait_ready(name)
+        for name in self.config.app_names:
+            if base_name(name) in SERVICES:
+                self.wait_ready(name)
 
     def down(self) -> None:
-        for name in ("worker", *reversed(SERVICES), "temporal", "kafka"):
+        for name in (*reversed(self.config.app_names), "temporal", "kafka"):
             stop_pid(self.pid_file(name))
 
     def start_kafka(self) -> None:
@@ -206,7 +241,7 @@ class Stack:
         (self.config.state_dir / "data").mkdir(parents=True, exist_ok=True)
         return start_detached(
             name,
-            [str(Path(sys.executable).parent / f"cabinet-{name}")],
+            [str(Path(sys.executable).parent / f"cabinet-{base_name(name)}")],
             self.log_file(name),
             self.pid_file(name),
             env=self.config.process_env(name),
@@ -220,7 +255,7 @@ class Stack:
         """Stop one service (or the worker) and start it again on the code now installed."""
         self.stop_app(name)
         self.start_app(name)
-        if name in SERVICES:
+        if base_name(name) in SERVICES:
             self.wait_ready(name)
 
     def start(self, name: str) -> None:
