@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -27,6 +28,7 @@ from cabinet_common.settings import TemporalSettings
 from cabinet_common.temporal import connect
 from cabinet_devstack.baseline import BaselineWorkflow, echo
 from cabinet_devstack.demo import seed_department
+from cabinet_devstack.processes import peak_rss_mb
 from cabinet_devstack.stack import REPO_ROOT, Stack, StackConfig
 
 PERIOD = quarter_containing(date.today())
@@ -95,78 +97,116 @@ async def raw_baseline(config: StackConfig, count: int, concurrency: int) -> Mea
     return _measurement("raw Temporal baseline (1 activity)", latencies, concurrency, wall)
 
 
-async def end_to_end(config: StackConfig, count: int, concurrency: int) -> Measurement:
-    department_id = f"bench-{uuid.uuid4().hex[:8]}"
-    filers = {f"filer-{i:05d}": f"Filer {i}" for i in range(count)}
-    obligations = await asyncio.to_thread(
-        seed_department,
-        config.url("cycles"),
-        config.url("intake"),
-        department_id,
-        "vat-return",
-        filers,
-        PERIOD.key,
-        max(60.0, count / 5),
-    )
-    acknowledged = {o["obligation_id"]: asyncio.Event() for o in obligations}
-    consumer = AIOKafkaConsumer(
-        Topic.ACKNOWLEDGEMENT_ISSUED,
-        bootstrap_servers=config.kafka_bootstrap,
-        group_id=f"bench-{department_id}",
-        auto_offset_reset="latest",
-    )
-    await consumer.start()
-    while not consumer.assignment():
-        await consumer.getmany(timeout_ms=200)
+class FilingPath:
+    """`count` filers of a fresh department with the quarter open, and a watch on
+    AcknowledgementIssued: file(i) submits filer i's return and waits for its acknowledgement."""
 
-    async def collect() -> None:
+    def __init__(self, config: StackConfig, count: int) -> None:
+        self._config = config
+        self._count = count
+        self._department_id = f"bench-{uuid.uuid4().hex[:8]}"
+        self._obligations: list[dict[str, Any]] = []
+        self._acknowledged: dict[str, asyncio.Event] = {}
+
+    async def __aenter__(self) -> "FilingPath":
+        filers = {f"filer-{i:05d}": f"Filer {i}" for i in range(self._count)}
+        self._obligations = await asyncio.to_thread(
+            seed_department,
+            self._config.url("cycles"),
+            self._config.url("intake"),
+            self._department_id,
+            "vat-return",
+            filers,
+            PERIOD.key,
+            max(60.0, self._count / 5),
+        )
+        self._acknowledged = {o["obligation_id"]: asyncio.Event() for o in self._obligations}
+        self._consumer = AIOKafkaConsumer(
+            Topic.ACKNOWLEDGEMENT_ISSUED,
+            bootstrap_servers=self._config.kafka_bootstrap,
+            group_id=f"bench-{self._department_id}",
+            auto_offset_reset="latest",
+        )
+        await self._consumer.start()
+        while not self._consumer.assignment():
+            await self._consumer.getmany(timeout_ms=200)
+        # "latest" is looked up lazily: do it now, or an acknowledgement issued before the
+        # lookup (a loaded machine) is never seen.
+        for partition in self._consumer.assignment():
+            await self._consumer.position(partition)
+        self._collector = asyncio.create_task(self._collect())
+        # Spread over the intake replicas, as a load balancer would.
+        self._intakes = [
+            httpx.AsyncClient(base_url=url, timeout=60) for url in self._config.urls("intake")
+        ]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._collector.cancel()
+        for client in self._intakes:
+            await client.aclose()
+        await self._consumer.stop()
+
+    async def _collect(self) -> None:
         while True:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
+            for records in (await self._consumer.getmany(timeout_ms=200)).values():
                 for record in records:
                     event = from_kafka(record.key, record.value, list(record.headers))
-                    if event.key in acknowledged:
-                        acknowledged[event.key].set()
+                    if event.key in self._acknowledged:
+                        self._acknowledged[event.key].set()
 
-    collector = asyncio.create_task(collect())
-    try:
-        async with httpx.AsyncClient(base_url=config.url("intake"), timeout=60) as intake:
-
-            async def one(i: int) -> float:
-                """One filing, from the POST until its acknowledgement is on Kafka."""
-                obligation_id = obligations[i]["obligation_id"]
-                body = {
-                    # Every question of the VAT example answered, its rules kept.
-                    "answers": {
-                        **{f"box{n}": "0" for n in range(1, 10)},
-                        "declaration": "yes",
-                    },
-                    "declared_total_pence": 1234,
-                    "receipts": [
-                        {
-                            "date": PERIOD.start.isoformat(),
-                            "amount_pence": 1234,
-                            "payee": f"Payee {i}",  # else a possible duplicate
-                            "category": "x",
-                        }
-                    ],
+    async def file(self, i: int) -> float:
+        """One filing, from the POST until its acknowledgement is on Kafka."""
+        obligation_id = self._obligations[i]["obligation_id"]
+        body = {
+            # Every question of the VAT example answered, its rules kept.
+            "answers": {**{f"box{n}": "0" for n in range(1, 10)}, "declaration": "yes"},
+            "declared_total_pence": 1234,
+            "receipts": [
+                {
+                    "date": PERIOD.start.isoformat(),
+                    "amount_pence": 1234,
+                    "payee": f"Payee {i}",  # else a possible duplicate
+                    "category": "x",
                 }
-                started = time.perf_counter()
-                response = await intake.post(
-                    f"/departments/{department_id}/obligations/{obligation_id}/submissions",
-                    data={"submission": json.dumps(body)},
-                    # Intake takes only files that open: a one-row CSV, unique per filing.
-                    files=[("receipts", ("r.csv", f"r,{uuid.uuid4()}\n".encode(), "text/csv"))],
-                    headers={"Idempotency-Key": str(uuid.uuid4())},
-                )
-                response.raise_for_status()
-                await asyncio.wait_for(acknowledged[obligation_id].wait(), timeout=300)
-                return time.perf_counter() - started
+            ],
+        }
+        intake = self._intakes[i % len(self._intakes)]
+        started = time.perf_counter()
+        response = await intake.post(
+            f"/departments/{self._department_id}/obligations/{obligation_id}/submissions",
+            data={"submission": json.dumps(body)},
+            # Intake takes only files that open: a one-row CSV, unique per filing.
+            files=[("receipts", ("r.csv", f"r,{uuid.uuid4()}\n".encode(), "text/csv"))],
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        response.raise_for_status()
+        await asyncio.wait_for(self._acknowledged[obligation_id].wait(), timeout=300)
+        return time.perf_counter() - started
 
-            latencies, wall = await _bounded(count, concurrency, one)
-    finally:
-        collector.cancel()
-        await consumer.stop()
+
+async def end_to_end(config: StackConfig, count: int, concurrency: int) -> Measurement:
+    async with FilingPath(config, count) as path:
+        latencies, wall = await _bounded(count, concurrency, path.file)
     return _measurement("end to end: submit -> acknowledgement", latencies, concurrency, wall)
+
+
+async def steady(config: StackConfig, rate_per_s: float, duration_s: float) -> Measurement:
+    """Filings arriving at a steady rate whatever the system's backlog (an open loop, as
+    real filers are): the latency each one sees."""
+    count = max(1, int(rate_per_s * duration_s))
+    async with FilingPath(config, count) as path:
+        started = time.perf_counter()
+
+        async def at_its_time(i: int) -> float:
+            await asyncio.sleep(max(0.0, started + i / rate_per_s - time.perf_counter()))
+            return await path.file(i)
+
+        latencies = await asyncio.gather(*(at_its_time(i) for i in range(count)))
+        wall = time.perf_counter() - started
+    most = max(1, int(rate_per_s))
+    name = f"steady {rate_per_s:g}/s for {duration_s:g} s"
+    return _measurement(name, list(latencies), most, wall)
 
 
 @dataclass(frozen=True)
@@ -247,20 +287,29 @@ def _ratios(raw: Measurement, e2e: Measurement) -> dict[str, float]:
 
 
 async def run(
-    config: StackConfig, count: int, concurrency: int, fan_out_count: int
-) -> dict[str, object]:
-    """Unloaded (one at a time: the latency of one filing), loaded (throughput), and the
-    time to open a quarter of `fan_out_count` obligations."""
+    config: StackConfig,
+    count: int,
+    concurrency: int,
+    fan_out_count: int,
+    rate_per_s: float,
+    steady_s: float,
+) -> dict[str, Any]:
+    """Unloaded (one at a time: the latency of one filing), loaded (throughput), a steady
+    arrival rate (latency under a given load), and the time to open a quarter of
+    `fan_out_count` obligations."""
     unloaded = min(count, 20)
     raw_one = await raw_baseline(config, unloaded, 1)
     e2e_one = await end_to_end(config, unloaded, 1)
     raw = await raw_baseline(config, count, concurrency)
     e2e = await end_to_end(config, count, concurrency)
     results = [raw_one, e2e_one, raw, e2e]
+    if rate_per_s > 0 and steady_s > 0:
+        results.append(await steady(config, rate_per_s, steady_s))
     opening = await fan_out(config, fan_out_count) if fan_out_count else None
     return {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "setup": {"backend": _backend(config), "replicas": config.replicas},
         "results": [asdict(m) for m in results],
         "end_to_end_over_raw": {
             "unloaded": _ratios(raw_one, e2e_one),
@@ -278,6 +327,21 @@ async def run(
     }
 
 
+def _backend(config: StackConfig) -> str:
+    return str(getattr(config, "database", "sqlite"))
+
+
+def peak_rss(stack: Stack) -> dict[str, float | None]:
+    """Each process's peak resident memory so far (the kernel's high-water mark), in MB."""
+    names = [*stack.config.app_names, "kafka", "temporal"]
+    return {name: peak_rss_mb(stack.pid_file(name)) for name in names}
+
+
+def _rss_table(rss: dict[str, float | None]) -> str:
+    cells = [f"{name} {mb:.0f}" if mb is not None else f"{name} -" for name, mb in rss.items()]
+    return "peak RSS, MB: " + ", ".join(cells)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="cabinet-bench", description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--count", type=int, default=300)
@@ -285,20 +349,47 @@ def main() -> None:
     parser.add_argument(
         "--fan-out", type=int, default=10_000, help="obligations in the quarter opened (0: skip)"
     )
+    parser.add_argument(
+        "--rate", type=float, default=20, help="steady arrivals per second (0: skip)"
+    )
+    parser.add_argument(
+        "--steady-seconds", type=float, default=300, help="how long the steady rate lasts"
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="processes of each of intake, receipts, cycles and the worker",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results/bench.json"))
+    parser.add_argument(
+        "--state-dir", type=Path, help="keep the stack's data and logs here (default: a temp dir)"
+    )
     parser.add_argument(
         "--use-running", action="store_true", help="measure the stack `make up` started"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as state_dir:
+    with tempfile.TemporaryDirectory() as temporary:
+        state_dir = args.state_dir or Path(temporary)
         if args.use_running:
             stack = Stack(StackConfig.from_env())
         else:
-            stack = Stack(StackConfig.on_free_ports(Path(state_dir)))
+            stack = Stack(StackConfig.on_free_ports(state_dir, replicas=args.replicas))
         try:
             if not args.use_running:
                 stack.up()
-            report = asyncio.run(run(stack.config, args.count, args.concurrency, args.fan_out))
+            report = asyncio.run(
+                run(
+                    stack.config,
+                    args.count,
+                    args.concurrency,
+                    args.fan_out,
+                    args.rate,
+                    args.steady_seconds,
+                )
+            )
+            report["peak_rss_mb"] = peak_rss(stack)
+            report["table"] += "\n" + _rss_table(report["peak_rss_mb"])
         finally:
             if not args.use_running:
                 stack.down()

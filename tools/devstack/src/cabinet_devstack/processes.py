@@ -188,3 +188,18 @@ def kill_from_pid_file(pid_path: Path, timeout_s: float = 15) -> None:
     deadline = time.monotonic() + timeout_s
     while _pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def peak_rss_mb(pid_path: Path) -> float | None:
+    """The process's peak resident set size so far (VmHWM), in MB; None if it is not running."""
+    pid = _read_pid(pid_path)
+    if pid is None:
+        return None
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
