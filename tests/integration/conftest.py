@@ -45,13 +45,17 @@ def keep_logs(state_dir: Path, folder: str = "stack-logs") -> None:
 
 @pytest.fixture
 async def intake(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.config.url("intake"), timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("intake"), timeout=30, headers=stack.config.machine_auth()
+    ) as client:
         yield client
 
 
 @pytest.fixture
 async def cycles(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.config.url("cycles"), timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("cycles"), timeout=30, headers=stack.config.machine_auth()
+    ) as client:
         yield client
 
 
@@ -71,6 +75,7 @@ def seeded_department(stack: Stack) -> "Department":
         "vat-return",
         {"filer-a": "Filer A", "filer-b": "Filer B", "filer-c": "Filer C"},
         CURRENT_QUARTER.key,
+        stack.config.machine_auth(),
     )
     return Department(department_id, {o["filer_id"]: o for o in obligations})
 

@@ -20,7 +20,9 @@ async def strand_a_filing(stack: Stack, department: Department, filer_id: str) -
     obligation_id = department.obligation_id(filer_id)
     stack.stop_app("cycles")
     try:
-        async with httpx.AsyncClient(base_url=stack.config.url("intake"), timeout=30) as intake:
+        async with httpx.AsyncClient(
+            base_url=stack.config.url("intake"), timeout=30, headers=stack.config.machine_auth()
+        ) as intake:
             response = await submit(
                 intake,
                 department.id,

@@ -5,19 +5,24 @@ from datetime import date, timedelta
 
 import httpx
 
+from cabinet_common.auth.principal import Principal, Role
+from cabinet_devstack.stack import Stack
 from tests.integration.conftest import Department
 
 
 async def test_extending_a_due_date_moves_it_everywhere(
-    department: Department, cycles: httpx.AsyncClient
+    stack: Stack, department: Department, cycles: httpx.AsyncClient
 ) -> None:
+    """Who extended it is the caseworker the token names."""
+    clerk = stack.config.auth_for(Principal("clerk-3", Role.CASEWORKER, department.id))
     obligation_id = department.obligation_id("filer-a")
     path = f"/departments/{department.id}/obligations/{obligation_id}"
     due = date.fromisoformat((await cycles.get(path)).json()["due_date"])
 
     earlier = await cycles.post(
         f"{path}/extend",
-        json={"actor": "clerk-3", "reason": "x", "due_date": (due - timedelta(1)).isoformat()},
+        json={"reason": "x", "due_date": (due - timedelta(1)).isoformat()},
+        headers=clerk,
     )
     assert earlier.status_code == 409, earlier.text
     assert (await cycles.get(path)).json()["due_date"] == due.isoformat()
@@ -25,7 +30,8 @@ async def test_extending_a_due_date_moves_it_everywhere(
     later = (due + timedelta(days=14)).isoformat()
     extended = await cycles.post(
         f"{path}/extend",
-        json={"actor": "clerk-3", "reason": "Flooded office; evidence seen", "due_date": later},
+        json={"reason": "Flooded office; evidence seen", "due_date": later},
+        headers=clerk,
     )
     assert extended.status_code == 200, extended.text
     obligation = (await cycles.get(path)).json()

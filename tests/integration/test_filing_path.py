@@ -80,7 +80,9 @@ async def test_a_wrong_return_is_sent_back_with_reasons_and_the_resubmission_is_
     assert "does not match the receipts" in detail
     assert "outside the period" in detail
 
-    checks = await httpx.AsyncClient(base_url=stack.config.url("receipts")).get(
+    checks = await httpx.AsyncClient(
+        base_url=stack.config.url("receipts"), headers=stack.config.machine_auth()
+    ).get(
         f"/departments/{department.id}/submissions/{first.json()['submission_id']}/versions/1/checks"
     )
     result = checks.json()

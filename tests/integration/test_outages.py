@@ -52,8 +52,12 @@ async def test_cycles_and_the_worker_start_while_temporal_is_down_and_connect_wh
 async def _a_filing_is_acknowledged(stack: Stack, department: Department, filer_id: str) -> None:
     obligation_id = department.obligation_id(filer_id)
     async with (
-        httpx.AsyncClient(base_url=stack.config.url("intake"), timeout=30) as intake,
-        httpx.AsyncClient(base_url=stack.config.url("cycles"), timeout=30) as cycles,
+        httpx.AsyncClient(
+            base_url=stack.config.url("intake"), timeout=30, headers=stack.config.machine_auth()
+        ) as intake,
+        httpx.AsyncClient(
+            base_url=stack.config.url("cycles"), timeout=30, headers=stack.config.machine_auth()
+        ) as cycles,
     ):
         response = await submit(
             intake,

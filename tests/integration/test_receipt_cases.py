@@ -76,6 +76,7 @@ def filed(stack: Stack) -> Filed:
         "vat-return",
         filers,
         QUARTER,
+        stack.config.machine_auth(),
     )
     return Filed(department_id, {filers[o["filer_id"]]: o["obligation_id"] for o in obligations})
 
@@ -99,7 +100,9 @@ async def test_each_receipt_case_gets_exactly_its_codes(
         return submission
 
     submissions = await asyncio.gather(*(file(case) for case in CASES))
-    async with httpx.AsyncClient(base_url=stack.config.url("receipts"), timeout=30) as receipts:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("receipts"), timeout=30, headers=stack.config.machine_auth()
+    ) as receipts:
         for case, submission in zip(CASES, submissions, strict=True):
             checks = await eventually(
                 partial(_checks, receipts, department_id, submission["submission_id"]),

@@ -111,7 +111,9 @@ async def test_a_broken_rule_is_returned_with_its_code_not_refused(
     assert response.status_code == 202, response.text
     returned = await obligation_in_status(cycles, department.id, obligation_id, "returned")
     assert "Box 3 must equal box 1 plus box 2 (£120.00)" in returned["history"][-1]["detail"]
-    async with httpx.AsyncClient(base_url=stack.config.url("receipts")) as receipts:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("receipts"), headers=stack.config.machine_auth()
+    ) as receipts:
         checks = (
             await receipts.get(
                 f"/departments/{department.id}/submissions/"
@@ -166,7 +168,7 @@ async def test_a_possible_duplicate_is_held_for_a_caseworker_who_accepts_it(
 
     accepted = await cycles.post(
         f"/departments/{department.id}/obligations/{second}/accept",
-        json={"actor": "clerk-7", "reason": "Two passengers shared the taxi; both paid"},
+        json={"reason": "Two passengers shared the taxi; both paid"},
     )
     assert accepted.status_code == 200, accepted.text
     await obligation_in_status(cycles, department.id, second, "accepted")

@@ -1,6 +1,7 @@
 """The register on the running stack: form types published from YAML with the CLI, new
 versions applying only to periods opened afterwards, and the all-or-nothing CSV import."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ def load_with_cli(stack: Stack, department_id: str, example: str) -> str:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **stack.config.cli_env()},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()

@@ -72,12 +72,16 @@ async def test_replicas_share_partitions_publish_once_and_acknowledge_once(
         "vat-return",
         filers,
         CURRENT_QUARTER.key,
+        config.machine_auth(),
     )
     ids = [str(o["obligation_id"]) for o in obligations]
     day = min(CURRENT_QUARTER.start, date.today()).isoformat()
 
     # Each filing sent three times at once with one Idempotency-Key, to both intake replicas.
-    intakes = [httpx.AsyncClient(base_url=url, timeout=60) for url in config.urls("intake")]
+    intakes = [
+        httpx.AsyncClient(base_url=url, timeout=60, headers=config.machine_auth())
+        for url in config.urls("intake")
+    ]
     try:
 
         async def file(n: int, obligation_id: str) -> set[str]:
@@ -104,7 +108,9 @@ async def test_replicas_share_partitions_publish_once_and_acknowledge_once(
             await client.aclose()
     assert all(len(one) == 1 for one in submissions)  # one submission per key
 
-    async with httpx.AsyncClient(base_url=config.url("cycles.2"), timeout=30) as cycles:
+    async with httpx.AsyncClient(
+        base_url=config.url("cycles.2"), timeout=30, headers=config.machine_auth()
+    ) as cycles:
         for obligation_id in ids:
             await obligation_in_status(cycles, department_id, obligation_id, "accepted")
 

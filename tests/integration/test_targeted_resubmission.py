@@ -119,7 +119,9 @@ async def test_the_resubmission_replaces_only_the_returned_receipt_and_is_accept
 
     # The receipts service checked the whole of version 2: the kept file is its own, not a
     # duplicate of itself.
-    async with httpx.AsyncClient(base_url=stack.config.url("receipts")) as receipts:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("receipts"), headers=stack.config.machine_auth()
+    ) as receipts:
         checks = (
             await receipts.get(
                 f"/departments/{department.id}/submissions/{submission_id}/versions/2/checks"

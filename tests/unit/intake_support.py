@@ -26,6 +26,7 @@ from cabinet_intake.event_handlers import on_submission_returned
 from cabinet_intake.settings import IntakeSettings
 from cabinet_intake.tables import KnownObligation
 from tests import receipt_files
+from tests.auth_support import MACHINE, trust_test_tokens
 
 DEPARTMENT = "dept"
 OBLIGATION = "obl-1"
@@ -43,6 +44,7 @@ class Intake:
         key: str | None = None,
         files: list[bytes] | None = None,
         file_names: list[str] | None = None,
+        caller: dict[str, str] | None = None,
         **extra: Any,
     ) -> httpx.Response:
         body = {
@@ -60,7 +62,7 @@ class Intake:
                 ("receipts", (name, f, "application/pdf"))
                 for name, f in zip(names, sent, strict=True)
             ],
-            headers={"Idempotency-Key": key or str(uuid.uuid4())},
+            headers={"Idempotency-Key": key or str(uuid.uuid4()), **(caller or {})},
         )
 
     async def returned(
@@ -128,10 +130,13 @@ async def running_intake(tmp_path: Path) -> AsyncIterator[Intake]:
             )
         )
     app = create_app(settings)
+    trust_test_tokens(app)
     # The routes need only the runtime's sessions; Kafka stays out of it.
     app.state.runtime = SimpleNamespace(sessions=sessions)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://intake", headers=MACHINE
+    ) as client:
         yield Intake(client, sessions)
     await engine.dispose()
 

@@ -19,6 +19,7 @@ from cabinet_cycles.audit.api import router
 from cabinet_cycles.audit.verify import verify
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import OpenedPeriod
+from tests.auth_support import MACHINE, trust_test_tokens
 from tests.unit.audit_samples import SCOPE, SEALED_AT, chain, entry
 
 PERIOD = "/departments/demo/form-types/vat-return/periods/2026-Q4"
@@ -53,11 +54,14 @@ async def sessions() -> AsyncIterator[Sessions]:
 def client(sessions: Sessions, signing_key: str | None = SEED) -> httpx.AsyncClient:
     app = FastAPI()
     problems.install(app)
+    trust_test_tokens(app)
     app.include_router(router)
     app.state.settings = CyclesSettings(signing_key=SecretStr(signing_key) if signing_key else None)
     # The endpoints only use the runtime's sessions.
     app.state.runtime = SimpleNamespace(sessions=sessions)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cycles")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://cycles", headers=MACHINE
+    )
 
 
 async def public_key_of(http: httpx.AsyncClient) -> str:

@@ -26,6 +26,7 @@ from cabinet_cycles.tables import (
     OpenedPeriod,
     QuarterClosure,
 )
+from tests.auth_support import MACHINE, trust_test_tokens
 
 DEMO = "/departments/demo"
 TEMPORAL_UI = "http://temporal-ui.test"
@@ -127,12 +128,15 @@ async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
 async def cycles(sessions: Sessions) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     problems.install(app)
+    trust_test_tokens(app)
     app.include_router(router)
     app.state.settings = CyclesSettings(temporal_ui_url=TEMPORAL_UI, temporal_namespace="default")
     # The routes need only the runtime's sessions; Kafka and Temporal stay out of it.
     app.state.runtime = SimpleNamespace(sessions=sessions)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://cycles") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://cycles", headers=MACHINE
+    ) as client:
         yield client
 
 

@@ -1,7 +1,8 @@
 """A return that arrived on paper, keyed in by a caseworker with scans of its receipts,
 through intake's API in process: it is marked as paper, with who keyed it, on the stored
 version, in what the API returns and in the FormSubmitted it publishes; an online one
-names no one. A replay that changes the channel or the caseworker is a different request."""
+names no one. Who keyed it in is the caseworker the token names, never the body. A replay
+that changes the channel or the caseworker is a different request."""
 
 import hashlib
 import json
@@ -9,12 +10,19 @@ from typing import Any
 
 import pytest
 
+from cabinet_common.auth.principal import Role
 from cabinet_intake.schemas import SubmissionIn
 from cabinet_intake.submissions import request_sha256, submission_sha256
 from tests import receipt_files
-from tests.unit.intake_support import BASE, Intake, line
+from tests.auth_support import bearer
+from tests.unit.intake_support import BASE, DEPARTMENT, Intake, line
 
-PAPER: dict[str, Any] = {"channel": "paper", "keyed_by": "caseworker-1"}
+
+def caseworker(subject: str = "caseworker-1") -> dict[str, str]:
+    return bearer(Role.CASEWORKER, DEPARTMENT, subject=subject)
+
+
+PAPER: dict[str, Any] = {"channel": "paper", "caller": caseworker()}
 
 
 def messages(response: Any) -> list[str]:
@@ -67,44 +75,57 @@ async def test_each_version_keeps_its_own_channel(intake: Intake) -> None:
     ]
 
 
-async def test_a_paper_return_needs_the_caseworker_who_keyed_it(intake: Intake) -> None:
-    refused = await intake.submit([line("2026-08-01", 1000)], channel="paper")
-    assert refused.status_code == 422, refused.text
-    assert any('keyed_by is required when channel is "paper"' in m for m in messages(refused))
-    assert await intake.form_submitted() == []
-
-
-async def test_an_online_submission_refuses_keyed_by(intake: Intake) -> None:
+async def test_keyed_by_is_never_taken_from_the_body(intake: Intake) -> None:
     extras: list[dict[str, Any]] = [
         {"keyed_by": "caseworker-1"},
-        {"channel": "online", "keyed_by": "cw"},
+        {"channel": "paper", "keyed_by": "someone"},
     ]
     for extra in extras:
-        refused = await intake.submit([line("2026-08-01", 1000)], **extra)
+        refused = await intake.submit([line("2026-08-01", 1000)], caller=caseworker(), **extra)
         assert refused.status_code == 422, refused.text
-        assert any("keyed_by is only for a paper return" in m for m in messages(refused))
+        assert any("Extra inputs are not permitted" in m for m in messages(refused))
     assert await intake.form_submitted() == []
 
 
-@pytest.mark.parametrize(
-    "extra",
-    [
-        {"channel": "paper", "keyed_by": ""},
-        {"channel": "paper", "keyed_by": "x" * 101},
-        {"channel": "fax", "keyed_by": "caseworker-1"},
-        {"channel": "PAPER", "keyed_by": "caseworker-1"},
-    ],
-)
-async def test_keyed_by_must_be_1_to_100_characters_and_the_channel_one_of_two(
-    intake: Intake, extra: dict[str, Any]
+async def test_only_a_caseworker_keys_in_paper_and_only_a_filer_files_online(
+    intake: Intake,
 ) -> None:
-    refused = await intake.submit([line("2026-08-01", 1000)], **extra)
+    filer = bearer(Role.FILER, DEPARTMENT, "filer-a")
+    operator = bearer(Role.OPERATOR, DEPARTMENT)
+    attempts: list[tuple[dict[str, str], dict[str, Any]]] = [
+        (filer, {"channel": "paper"}),
+        (operator, {"channel": "paper"}),
+        (caseworker(), {}),
+        (operator, {}),
+    ]
+    for caller, extra in attempts:
+        refused = await intake.submit([line("2026-08-01", 1000)], caller=caller, **extra)
+        assert refused.status_code == 403, refused.text
+    taken = await intake.submit([line("2026-08-01", 1000)], caller=filer)
+    assert taken.status_code == 202, taken.text
+
+
+async def test_another_filer_is_told_the_obligation_does_not_exist(intake: Intake) -> None:
+    other = bearer(Role.FILER, DEPARTMENT, "filer-b")
+    refused = await intake.submit([line("2026-08-01", 1000)], caller=other)
+    assert refused.status_code == 404, refused.text
+    taken = await intake.submit([line("2026-08-01", 1000)])
+    submission_id = taken.json()["submission_id"]
+    seen = await intake.client.get(f"{BASE}/submissions/{submission_id}", headers=other)
+    assert seen.status_code == 404, seen.text
+
+
+@pytest.mark.parametrize("channel", ["fax", "PAPER"])
+async def test_the_channel_is_one_of_two(intake: Intake, channel: str) -> None:
+    refused = await intake.submit([line("2026-08-01", 1000)], caller=caseworker(), channel=channel)
     assert refused.status_code == 422, refused.text
     assert await intake.form_submitted() == []
 
 
 async def test_a_hundred_character_caseworker_id_is_taken(intake: Intake) -> None:
-    taken = await intake.submit([line("2026-08-01", 1000)], channel="paper", keyed_by="x" * 100)
+    taken = await intake.submit(
+        [line("2026-08-01", 1000)], channel="paper", caller=caseworker("x" * 100)
+    )
     assert taken.status_code == 202, taken.text
 
 
@@ -120,7 +141,7 @@ async def test_a_replay_with_another_channel_or_caseworker_is_a_409(intake: Inta
     online = await intake.submit(lines, "key-1", [scan])
     assert online.status_code == 409, online.text
     someone_else = await intake.submit(
-        lines, "key-1", [scan], channel="paper", keyed_by="caseworker-2"
+        lines, "key-1", [scan], channel="paper", caller=caseworker("caseworker-2")
     )
     assert someone_else.status_code == 409, someone_else.text
     assert len(await intake.form_submitted()) == 1
@@ -134,10 +155,10 @@ async def test_a_replay_with_another_channel_or_caseworker_is_a_409(intake: Inta
 
 def test_the_channel_is_in_the_request_fingerprint_but_not_the_content_hash() -> None:
     online = SubmissionIn(answers={"box1": "1"}, declared_total_pence=0)
-    paper = SubmissionIn(answers={"box1": "1"}, declared_total_pence=0, **PAPER)
-    other = SubmissionIn(
-        answers={"box1": "1"}, declared_total_pence=0, channel="paper", keyed_by="caseworker-2"
-    )
+    paper = SubmissionIn(answers={"box1": "1"}, declared_total_pence=0, channel="paper")
+    paper.keyed_in_by("caseworker-1")
+    other = SubmissionIn(answers={"box1": "1"}, declared_total_pence=0, channel="paper")
+    other.keyed_in_by("caseworker-2")
     assert len({request_sha256(b, []) for b in (online, paper, other)}) == 3
     # What was filed (the answers, receipts and files) is the same however it arrived.
     assert submission_sha256(online, []) == submission_sha256(paper, [])

@@ -89,6 +89,8 @@ DEPLOYABLES = (
                 "CABINET_KAFKA_BOOTSTRAP_SERVERS",
                 "CABINET_KAFKA_SESSION_TIMEOUT_MS",
                 "CABINET_KAFKA_HEARTBEAT_INTERVAL_MS",
+                # Web signs tokens; it verifies none.
+                "CABINET_AUTH_TRUSTED_KEYS_DIR",
             }
         ),
     ),
@@ -360,11 +362,45 @@ def test_secrets_arrive_only_by_reference(overlay: str) -> None:
         for var, value in resolve_env(container, objects).items():
             if var in settings and is_secret_setting(var, settings[var]):
                 assert value.source == "secret", f"{name}: {var} must come from a Secret"
-            if value.source != "secret":
+            if value.source != "secret" and not secret_file(deployment, value):
                 assert not SECRET_LOOKING_NAME.search(var), f"{name}: {var} is not a secret"
     rendered = yaml.safe_dump_all(objects)
     for pattern in SECRET_MATERIAL:
         assert not pattern.search(rendered), pattern.pattern
+
+
+def secret_file(deployment: dict[str, Any], value: "EnvValue") -> bool:
+    """Whether a literal is a path inside a volume mounted read-only from a Secret (a key
+    file: the variable names the file, the Secret holds the key)."""
+    spec = deployment["spec"]["template"]["spec"]
+    from_secrets = {v["name"] for v in spec.get("volumes", []) if "secret" in v}
+    (container,) = spec["containers"]
+    return value.value is not None and any(
+        mount["name"] in from_secrets
+        and mount.get("readOnly")
+        and (value.value + "/").startswith(mount["mountPath"].rstrip("/") + "/")
+        for mount in container.get("volumeMounts", [])
+    )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_api_tokens_are_signed_and_verified_with_keys_from_secrets(overlay: str) -> None:
+    """The APIs trust the public keys mounted from one Secret; web signs its users' tokens
+    with a private key mounted from another; no other process holds either."""
+    objects = render(f"overlays/{overlay}")
+    for name, deployment in of_kind(objects, "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = resolve_env(container, objects)
+        wanted = {
+            "cabinet-intake": "CABINET_AUTH_TRUSTED_KEYS_DIR",
+            "cabinet-receipts": "CABINET_AUTH_TRUSTED_KEYS_DIR",
+            "cabinet-cycles": "CABINET_AUTH_TRUSTED_KEYS_DIR",
+            "cabinet-web": "CABINET_AUTH_PRIVATE_KEY_FILE",
+        }.get(name)
+        held = {var for var in env if var.startswith("CABINET_AUTH_")}
+        assert held == ({wanted} if wanted else set()), (name, held)
+        if wanted:
+            assert secret_file(deployment, env[wanted]), (name, env[wanted])
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -377,7 +413,8 @@ def test_every_path_a_process_writes_is_a_writable_volume(overlay: str) -> None:
         settings = BY_DEPLOYMENT[name].env
         env = resolve_env(container, objects)
         for var, info in settings.items():
-            if not is_path_setting(info):
+            # A key file or directory mounted read-only from a Secret is read, not written.
+            if not is_path_setting(info) or (var in env and secret_file(deployment, env[var])):
                 continue
             path = Path(env[var].value or "")
             assert path.is_absolute(), f"{name}: {var}={path}"

@@ -14,6 +14,7 @@ from cabinet_common import problems
 from cabinet_common.database import create_engine, create_schema, session_factory
 from cabinet_cycles import filers_api, form_types_api
 from cabinet_cycles.api import router as departments_router
+from tests.auth_support import MACHINE, trust_test_tokens
 from tests.unit.form_type_examples import EXAMPLES, example_document
 
 DEPARTMENT = "/departments/dept"
@@ -39,13 +40,16 @@ async def cycles(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     await create_schema(engine)
     app = FastAPI()
     problems.install(app)
+    trust_test_tokens(app)
     # The routes need only the runtime's sessions; Kafka and Temporal stay out of it.
     app.state.runtime = SimpleNamespace(sessions=session_factory(engine))
     app.state.schedule_keeper = RecordingScheduleKeeper()
     for router in (departments_router, form_types_api.router, filers_api.router):
         app.include_router(router)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://cycles") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://cycles", headers=MACHINE
+    ) as client:
         (await client.put(DEPARTMENT, json={"name": "Dept"})).raise_for_status()
         yield client
     await engine.dispose()

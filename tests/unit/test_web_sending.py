@@ -106,12 +106,12 @@ def test_a_correction_keeps_and_drops_by_id_and_sends_the_new_receipts() -> None
     assert "channel" not in body and "keyed_by" not in body
 
 
-def test_a_paper_return_names_who_keyed_it() -> None:
+def test_a_paper_return_says_paper_and_leaves_who_keyed_it_to_the_token() -> None:
     keyed = filing(PAPER, CASEWORKER)
     assert keyed.draft is not None and keyed.draft.keyed_by == "cw-1"
     body = submission_body(keyed, keyed.draft)
     assert body["channel"] == "paper"
-    assert body["keyed_by"] == "cw-1"
+    assert "keyed_by" not in body
 
 
 def test_a_draft_starts_from_the_returned_version() -> None:

@@ -142,11 +142,16 @@ class ReceiptsCheckedSignal(BaseModel):
         return [flag for receipt in self.receipts for flag in receipt.flags]
 
 
-class CaseworkerAction(BaseModel):
+class Decision(BaseModel):
+    """Why a caseworker decided: what the API takes. Who decided comes from their token."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CaseworkerAction(Decision):
     """Who decided, and why: every caseworker action is recorded with both."""
 
     actor: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=2000)
 
 
 class AcceptAction(CaseworkerAction):
@@ -160,20 +165,24 @@ class ReturnedReceipt(BaseModel):
     reasons: list[ReasonModel] = Field(min_length=1)
 
 
-class ReturnAction(CaseworkerAction):
+class ReturnDecision(Decision):
     """Reasons about the whole submission, receipts of it sent back, or both."""
 
     reasons: list[ReasonModel] = []
     receipts: list[ReturnedReceipt] = []
 
     @model_validator(mode="after")
-    def _says_what_to_correct(self) -> "ReturnAction":
+    def _says_what_to_correct(self) -> "ReturnDecision":
         if not self.reasons and not self.receipts:
             raise ValueError("Give at least one reason or one receipt to return")
         ids = [r.receipt_id for r in self.receipts]
         if twice := sorted({i for i in ids if ids.count(i) > 1}):
             raise ValueError(f"Receipt(s) named more than once: {', '.join(twice)}")
         return self
+
+
+class ReturnAction(CaseworkerAction, ReturnDecision):
+    pass
 
 
 class WaiveAction(CaseworkerAction):

@@ -1,5 +1,7 @@
 """Settings every Cabinet process reads from its environment (prefix ``CABINET_``)."""
 
+from pathlib import Path
+
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +36,9 @@ class ServiceSettings(CommonSettings):
     database_url: str
     host: str = "127.0.0.1"
     port: int
+    # The public keys whose tokens this service accepts (one file each, PEM or base64):
+    # the web service's and the machine identities'. Unset, every call is refused (401).
+    auth_trusted_keys_dir: Path | None = None
 
 
 class TemporalSettings(BaseSettings):

@@ -34,5 +34,7 @@ async def test_an_operator_re_drives_a_dead_letter_and_the_filing_is_acknowledge
     await row.get_by_role("button", name="Re-drive").click()
     await expect(page.get_by_text("1 event was sent back to be processed again.")).to_be_visible()
     await expect(page.get_by_text("There are no dead letters.")).to_be_visible()
-    async with httpx.AsyncClient(base_url=stack.config.url("cycles"), timeout=30) as cycles:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("cycles"), timeout=30, headers=stack.config.machine_auth()
+    ) as cycles:
         await obligation_in_status(cycles, department.id, obligation_id, "accepted")

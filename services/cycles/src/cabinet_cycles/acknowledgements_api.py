@@ -3,12 +3,13 @@
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from cabinet_common.auth.api import AUTHENTICATED
 from cabinet_common.problems import Problem
 from cabinet_common.signing import SigningKeyError
 from cabinet_cycles.acknowledgements import signed_json_of, verify_document
 from cabinet_cycles.settings import CyclesSettings
 
-router = APIRouter(tags=["acknowledgements"])
+router = APIRouter(tags=["acknowledgements"], dependencies=[AUTHENTICATED])
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
 

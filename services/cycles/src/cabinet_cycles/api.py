@@ -7,6 +7,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
+from cabinet_common.auth.principal import ADMINISTRATION, STAFF, Principal
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_common.problems import Problem
 from cabinet_common.quarter_workflow import QuarterKey
@@ -32,11 +34,14 @@ from cabinet_cycles.tables import (
     QuarterClosure,
 )
 
-router = APIRouter(prefix="/departments/{department_id}")
+router = APIRouter(prefix="/departments/{department_id}", dependencies=[DEPARTMENT_MEMBERS])
+NO_OBLIGATION = "No such obligation in this department"
 SlugPath = Annotated[str, Slug]
 
 
-@router.put("", response_model=DepartmentOut, tags=["register"])
+@router.put(
+    "", response_model=DepartmentOut, tags=["register"], dependencies=[allow(ADMINISTRATION)]
+)
 async def put_department(
     department_id: SlugPath, body: DepartmentIn, session: DbSession
 ) -> DepartmentOut:
@@ -45,7 +50,12 @@ async def put_department(
     return DepartmentOut(department_id=department_id, name=body.name)
 
 
-@router.get("/periods", response_model=list[OpenedPeriodOut], tags=["quarters"])
+@router.get(
+    "/periods",
+    response_model=list[OpenedPeriodOut],
+    tags=["quarters"],
+    dependencies=[allow(STAFF)],
+)
 async def list_periods(
     department_id: str, request: Request, session: DbSession
 ) -> list[OpenedPeriodOut]:
@@ -103,6 +113,7 @@ async def list_obligations(
     department_id: str,
     request: Request,
     session: DbSession,
+    principal: CurrentPrincipal,
     form_type_id: str | None = None,
     period_key: str | None = None,
     filer_id: str | None = None,
@@ -112,8 +123,10 @@ async def list_obligations(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[ObligationOut]:
-    """Obligations in filer order, a page at a time."""
+    """Obligations in filer order, a page at a time (a filer's own only)."""
     query = select(Obligation).where(Obligation.department_id == department_id)
+    if principal.filer_id is not None:
+        query = query.where(Obligation.filer_id == principal.filer_id)
     if after_filer_id:
         query = query.where(Obligation.filer_id > after_filer_id)
     if form_type_id:
@@ -129,7 +142,12 @@ async def list_obligations(
 
 
 # Declared before /obligations/{obligation_id}, which would otherwise take this path.
-@router.get("/obligations/status-counts", response_model=StatusCountsOut, tags=["obligations"])
+@router.get(
+    "/obligations/status-counts",
+    response_model=StatusCountsOut,
+    tags=["obligations"],
+    dependencies=[allow(STAFF)],
+)
 async def obligation_status_counts(
     department_id: str,
     session: DbSession,
@@ -160,9 +178,14 @@ async def obligation_status_counts(
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["obligations"])
 async def get_obligation(
-    department_id: str, obligation_id: str, request: Request, session: DbSession
+    department_id: str,
+    obligation_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
 ) -> ObligationOut:
-    return _obligation_out(await _obligation(session, department_id, obligation_id), request)
+    obligation = await _obligation(session, principal, department_id, obligation_id)
+    return _obligation_out(obligation, request)
 
 
 @router.get(
@@ -172,10 +195,10 @@ async def get_obligation(
     responses={200: {"content": {"application/json": {}}}, 404: {"description": "Not issued yet"}},
 )
 async def get_acknowledgement(
-    department_id: str, obligation_id: str, session: DbSession
+    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     """The signed acknowledgement document (JSON), the same bytes on every fetch."""
-    document = await _acknowledgement(session, department_id, obligation_id)
+    document = await _acknowledgement(session, principal, department_id, obligation_id)
     return Response(document, media_type="application/json")
 
 
@@ -186,10 +209,10 @@ async def get_acknowledgement(
     responses={200: {"content": {"text/html": {}}}, 404: {"description": "Not issued yet"}},
 )
 async def get_acknowledgement_html(
-    department_id: str, obligation_id: str, session: DbSession
+    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     """The acknowledgement as a page to read or print, with the signed document on it."""
-    document = await _acknowledgement(session, department_id, obligation_id)
+    document = await _acknowledgement(session, principal, department_id, obligation_id)
     return Response(render_html(document), media_type="text/html; charset=utf-8")
 
 
@@ -200,10 +223,10 @@ async def get_acknowledgement_html(
     responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "Not issued yet"}},
 )
 async def get_acknowledgement_pdf(
-    department_id: str, obligation_id: str, session: DbSession
+    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     """The acknowledgement as a PDF (the signed document attached), the same bytes each time."""
-    document = await _acknowledgement(session, department_id, obligation_id)
+    document = await _acknowledgement(session, principal, department_id, obligation_id)
     return Response(
         render_pdf(document),
         media_type="application/pdf",
@@ -211,18 +234,23 @@ async def get_acknowledgement_pdf(
     )
 
 
-async def _acknowledgement(session: DbSession, department_id: str, obligation_id: str) -> bytes:
-    await _obligation(session, department_id, obligation_id)
+async def _acknowledgement(
+    session: DbSession, principal: Principal, department_id: str, obligation_id: str
+) -> bytes:
+    await _obligation(session, principal, department_id, obligation_id)
     acknowledgement = await session.get(AcknowledgementDocument, obligation_id)
     if acknowledgement is None:
         raise Problem(404, "NOT_ISSUED_YET", "No acknowledgement has been issued yet")
     return acknowledgement.document
 
 
-async def _obligation(session: DbSession, department_id: str, obligation_id: str) -> Obligation:
+async def _obligation(
+    session: DbSession, principal: Principal, department_id: str, obligation_id: str
+) -> Obligation:
     obligation = await session.get(Obligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
+    ensure_sees_filer(principal, obligation.filer_id, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
     return obligation
 
 

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.worker import Worker
 
+from cabinet_common.auth.api import install_token_verifier
 from cabinet_common.service import create_service_app, serve, service_runtime
 from cabinet_common.supervision import supervised
 from cabinet_common.temporal import connect, connect_when_up
@@ -59,6 +60,8 @@ def create_app(settings: CyclesSettings) -> FastAPI:
                     await worker_task
 
     app = create_service_app("Cabinet cycles", lifespan)
+
+    install_token_verifier(app, settings.auth_trusted_keys_dir)
     app.state.settings = settings
     app.include_router(router)
     app.include_router(form_types_router)

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow
+from cabinet_common.auth.principal import CASEWORK, STAFF
 from cabinet_common.deadlines import deadlines
 from cabinet_common.obligation_workflow import (
     UPDATE_ACCEPT,
@@ -17,11 +19,12 @@ from cabinet_common.obligation_workflow import (
     UPDATE_RETURN,
     UPDATE_WAIVE,
     AcceptAction,
-    CaseworkerAction,
+    Decision,
     ExtendAction,
     ObligationState,
     ObligationStatus,
     ReturnAction,
+    ReturnDecision,
     WaiveAction,
 )
 from cabinet_common.problems import Problem
@@ -29,7 +32,9 @@ from cabinet_common.service import DbSession
 from cabinet_cycles.form_types import form_type_version
 from cabinet_cycles.tables import Obligation
 
-router = APIRouter(prefix="/departments/{department_id}", tags=["caseworkers"])
+router = APIRouter(
+    prefix="/departments/{department_id}", tags=["caseworkers"], dependencies=[DEPARTMENT_MEMBERS]
+)
 
 # Checking includes submissions held for a caseworker because a receipt was flagged (a
 # possible duplicate): they stay there until a caseworker accepts or returns them.
@@ -57,7 +62,7 @@ class QueueItem(BaseModel):
     status: str
 
 
-@router.get("/queue", response_model=list[QueueItem])
+@router.get("/queue", response_model=list[QueueItem], dependencies=[allow(STAFF)])
 async def queue(
     department_id: str,
     session: DbSession,
@@ -79,57 +84,67 @@ async def queue(
     return list((await session.scalars(query.order_by(*order).limit(1000))).all())
 
 
-class ExtendIn(CaseworkerAction):
+class ExtendIn(Decision):
     due_date: date = Field(description="The new due date; must be later than the current one")
 
 
-@router.post("/obligations/{obligation_id}/accept", response_model=ObligationState)
+DECISION: dict[str, Any] = {"response_model": ObligationState, "dependencies": [allow(CASEWORK)]}
+
+
+@router.post("/obligations/{obligation_id}/accept", **DECISION)
 async def accept(
     department_id: str,
     obligation_id: str,
-    action: AcceptAction,
+    body: Decision,
     session: DbSession,
     temporal: Temporal,
+    principal: CurrentPrincipal,
 ) -> ObligationState:
     """Accept the latest checked submission, whatever its checks said."""
     obligation = await _obligation(session, department_id, obligation_id)
+    action = AcceptAction(actor=principal.subject, **body.model_dump())
     return await _decide(temporal, obligation, UPDATE_ACCEPT, action)
 
 
-@router.post("/obligations/{obligation_id}/return", response_model=ObligationState)
+@router.post("/obligations/{obligation_id}/return", **DECISION)
 async def return_submission(
     department_id: str,
     obligation_id: str,
-    action: ReturnAction,
+    body: ReturnDecision,
     session: DbSession,
     temporal: Temporal,
+    principal: CurrentPrincipal,
 ) -> ObligationState:
     """Send the latest submission back with coded reasons about the whole of it, or with
     receipts of it (each with its reasons) that the filer must replace or leave out, or
     both. A receipt named must be one of the latest version's, as its check reported it."""
     obligation = await _obligation(session, department_id, obligation_id)
+    action = ReturnAction(actor=principal.subject, **body.model_dump())
     return await _decide(temporal, obligation, UPDATE_RETURN, action)
 
 
-@router.post("/obligations/{obligation_id}/waive", response_model=ObligationState)
+@router.post("/obligations/{obligation_id}/waive", **DECISION)
 async def waive(
     department_id: str,
     obligation_id: str,
-    action: WaiveAction,
+    body: Decision,
     session: DbSession,
     temporal: Temporal,
+    principal: CurrentPrincipal,
 ) -> ObligationState:
     obligation = await _obligation(session, department_id, obligation_id)
+    action = WaiveAction(actor=principal.subject, **body.model_dump())
     return await _decide(temporal, obligation, UPDATE_WAIVE, action)
 
 
-@router.post("/obligations/{obligation_id}/extend", response_model=ObligationState)
+@router.post("/obligations/{obligation_id}/extend", **DECISION)
 async def extend(
     department_id: str,
     obligation_id: str,
     body: ExtendIn,
     session: DbSession,
     temporal: Temporal,
+    principal: CurrentPrincipal,
 ) -> ObligationState:
     """Move the due date later; reminders, overdue and escalation move with it."""
     obligation = await _obligation(session, department_id, obligation_id)
@@ -146,7 +161,7 @@ async def extend(
     schedule = deadlines(
         body.due_date, definition.reminder_ladder, definition.escalate_after_days_overdue
     )
-    action = ExtendAction(actor=body.actor, reason=body.reason, deadlines=schedule)
+    action = ExtendAction(actor=principal.subject, reason=body.reason, deadlines=schedule)
     state = await _decide(temporal, obligation, UPDATE_EXTEND, action)
     async with session.begin():
         row = await session.get(Obligation, obligation_id, populate_existing=True)

@@ -12,13 +12,20 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
+from cabinet_common.auth.principal import STAFF
 from cabinet_common.messaging import dead_letters
 from cabinet_common.messaging.dead_letters import DeadLetter
 from cabinet_common.service import DbSession
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import Obligation
 
-router = APIRouter(prefix="/departments/{department_id}/dead-letters", tags=["operations"])
+# Staff, as on the web's dead-letters page (operators, caseworkers and admins).
+router = APIRouter(
+    prefix="/departments/{department_id}/dead-letters",
+    tags=["operations"],
+    dependencies=[DEPARTMENT_MEMBERS, allow(STAFF)],
+)
 
 
 class DeadLetterOut(BaseModel):

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
+from cabinet_common.auth.principal import ADMINISTRATION, STAFF
 from cabinet_common.problems import Problem, ProblemItem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
@@ -21,9 +23,14 @@ from cabinet_cycles.schemas import (
 )
 from cabinet_cycles.tables import Filer, FormType
 
-router = APIRouter(prefix="/departments/{department_id}/filers", tags=["register"])
+router = APIRouter(
+    prefix="/departments/{department_id}/filers",
+    tags=["register"],
+    dependencies=[DEPARTMENT_MEMBERS],
+)
 SlugPath = Annotated[str, Slug]
 CSV_MEDIA_TYPE = "text/csv"
+NO_FILER = "No such filer in this department"
 
 _CSV_BODY: dict[str, Any] = {
     "requestBody": {
@@ -39,7 +46,7 @@ _CSV_BODY: dict[str, Any] = {
 }
 
 
-@router.get("", response_model=list[FilerOut])
+@router.get("", response_model=list[FilerOut], dependencies=[allow(STAFF)])
 async def list_filers(department_id: str, session: DbSession) -> list[FilerOut]:
     filers = await session.scalars(
         select(Filer).where(Filer.department_id == department_id).order_by(Filer.filer_id)
@@ -47,7 +54,19 @@ async def list_filers(department_id: str, session: DbSession) -> list[FilerOut]:
     return [_filer_out(filer) for filer in filers]
 
 
-@router.put("/{filer_id}", response_model=FilerOut)
+@router.get("/{filer_id}", response_model=FilerOut)
+async def get_filer(
+    department_id: str, filer_id: str, session: DbSession, principal: CurrentPrincipal
+) -> FilerOut:
+    """One filer of the register: staff see any, a filer only itself."""
+    ensure_sees_filer(principal, filer_id, "NO_SUCH_FILER", NO_FILER)
+    filer = await session.get(Filer, (department_id, filer_id))
+    if filer is None:
+        raise Problem(404, "NO_SUCH_FILER", NO_FILER)
+    return _filer_out(filer)
+
+
+@router.put("/{filer_id}", response_model=FilerOut, dependencies=[allow(ADMINISTRATION)])
 async def put_filer(
     department_id: str, filer_id: SlugPath, body: FilerIn, session: DbSession
 ) -> FilerOut:
@@ -65,6 +84,7 @@ async def put_filer(
 
 @router.post(
     "/import",
+    dependencies=[allow(ADMINISTRATION)],
     response_model=FilerImportReport,
     openapi_extra=_CSV_BODY,
     responses=responses(

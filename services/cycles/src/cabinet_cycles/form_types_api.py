@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
+from cabinet_common.auth.principal import ADMINISTRATION
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.problems import Problem
 from cabinet_common.service import DbSession
@@ -21,7 +23,11 @@ from cabinet_cycles.form_types import (
 )
 from cabinet_cycles.schemas import FormTypeVersionOut, Slug
 
-router = APIRouter(prefix="/departments/{department_id}/form-types", tags=["register"])
+router = APIRouter(
+    prefix="/departments/{department_id}/form-types",
+    tags=["register"],
+    dependencies=[DEPARTMENT_MEMBERS],
+)
 SlugPath = Annotated[str, Slug]
 
 MAX_DEFINITION_BYTES = 1_000_000
@@ -71,7 +77,12 @@ _DEFINITION_BODY: dict[str, Any] = {
 }
 
 
-@router.put("/{form_type_id}", response_model=FormTypeVersionOut, openapi_extra=_DEFINITION_BODY)
+@router.put(
+    "/{form_type_id}",
+    response_model=FormTypeVersionOut,
+    openapi_extra=_DEFINITION_BODY,
+    dependencies=[allow(ADMINISTRATION)],
+)
 async def put_form_type(
     department_id: str,
     form_type_id: SlugPath,

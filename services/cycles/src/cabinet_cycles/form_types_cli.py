@@ -3,7 +3,9 @@
     cabinet-form-types load examples/form-types/vat-return.yaml \\
         --department demo --form-type vat-return [--cycles-url http://127.0.0.1:8003]
 
-Prints the version the form type is at afterwards: a new one only if the file changed."""
+Prints the version the form type is at afterwards: a new one only if the file changed.
+It calls as the machine identity whose key is CABINET_AUTH_PRIVATE_KEY_FILE (default: the
+local stack's `.stack/keys/auth/ops.pem`), named CABINET_AUTH_IDENTITY."""
 
 import argparse
 import os
@@ -11,6 +13,8 @@ import sys
 from pathlib import Path
 
 import httpx
+
+from cabinet_common.auth.machine import machine_headers
 
 DEFAULT_CYCLES_URL = "http://127.0.0.1:8003"
 _MEDIA_TYPES = {
@@ -42,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     url = f"{args.cycles_url}/departments/{args.department}/form-types/{args.form_type}"
     try:
-        response = httpx.put(url, content=content, headers={"content-type": media_type}, timeout=30)
+        headers = {"content-type": media_type, **machine_headers()}
+    except (OSError, ValueError) as error:
+        print(f"No key to sign in with: {error}", file=sys.stderr)
+        return 1
+    try:
+        response = httpx.put(url, content=content, headers=headers, timeout=30)
     except httpx.HTTPError as error:
         print(f"Could not reach the cycles service at {args.cycles_url}: {error}", file=sys.stderr)
         return 1

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client, ScheduleHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
+from cabinet_common.auth.principal import OPERATIONS, STAFF
 from cabinet_common.form_types import periods
 from cabinet_common.problems import Problem
 from cabinet_common.quarter_workflow import (
@@ -27,7 +29,9 @@ from cabinet_cycles.quarters import QuarterOpener, UnknownFormType
 from cabinet_cycles.tables import OpenedPeriod, QuarterClosure
 
 router = APIRouter(
-    prefix="/departments/{department_id}/form-types/{form_type_id}", tags=["quarters"]
+    prefix="/departments/{department_id}/form-types/{form_type_id}",
+    tags=["quarters"],
+    dependencies=[DEPARTMENT_MEMBERS],
 )
 
 
@@ -82,6 +86,7 @@ def _period_out(opened: OpenedPeriod, progress: QuarterProgress | None = None) -
 
 @router.post(
     "/periods",
+    dependencies=[allow(OPERATIONS)],
     response_model=PeriodOut,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "Already open; nothing new was started"}},
@@ -149,7 +154,11 @@ async def get_period(
     return out
 
 
-@router.post("/periods/{period_key}/close", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/periods/{period_key}/close",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[allow(OPERATIONS)],
+)
 async def close_period(
     department_id: str, form_type_id: str, period_key: str, session: DbSession, temporal: Temporal
 ) -> dict[str, str]:
@@ -196,7 +205,7 @@ async def _schedule(
     return schedules.handle(temporal, department_id, form_type_id)
 
 
-@router.get("/schedule", response_model=ScheduleOut)
+@router.get("/schedule", response_model=ScheduleOut, dependencies=[allow(STAFF)])
 async def get_schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> ScheduleOut:
@@ -214,7 +223,9 @@ async def get_schedule(
     )
 
 
-@router.post("/schedule/pause", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/schedule/pause", status_code=status.HTTP_204_NO_CONTENT, dependencies=[allow(OPERATIONS)]
+)
 async def pause_schedule(
     department_id: str,
     form_type_id: str,
@@ -226,7 +237,9 @@ async def pause_schedule(
     await handle.pause(note=body.note or "Paused by an operator")
 
 
-@router.post("/schedule/unpause", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/schedule/unpause", status_code=status.HTTP_204_NO_CONTENT, dependencies=[allow(OPERATIONS)]
+)
 async def unpause_schedule(
     department_id: str,
     form_type_id: str,
@@ -238,7 +251,9 @@ async def unpause_schedule(
     await handle.unpause(note=body.note or "Unpaused by an operator")
 
 
-@router.post("/schedule/trigger", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/schedule/trigger", status_code=status.HTTP_202_ACCEPTED, dependencies=[allow(OPERATIONS)]
+)
 async def trigger_schedule(
     department_id: str, form_type_id: str, session: DbSession, temporal: Temporal
 ) -> dict[str, str]:
@@ -248,7 +263,9 @@ async def trigger_schedule(
     return {"status": "triggered"}
 
 
-@router.post("/schedule/backfill", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/schedule/backfill", status_code=status.HTTP_202_ACCEPTED, dependencies=[allow(OPERATIONS)]
+)
 async def backfill_schedule(
     department_id: str,
     form_type_id: str,

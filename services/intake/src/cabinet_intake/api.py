@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, ensure_sees_filer
+from cabinet_common.auth.principal import CASEWORK, Principal, Role
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.known_form_types import known_definition
 from cabinet_common.problems import Problem, ProblemItem, refused, responses, validation_problem
@@ -50,7 +52,11 @@ from cabinet_intake.submissions import (
 from cabinet_intake.tables import KnownObligation, Submission, SubmissionReturn
 from cabinet_intake.versions import KeepRefused, diff, version_out
 
-router = APIRouter(prefix="/departments/{department_id}", tags=["submissions"])
+router = APIRouter(
+    prefix="/departments/{department_id}", tags=["submissions"], dependencies=[DEPARTMENT_MEMBERS]
+)
+NO_OBLIGATION = "No such obligation in this department"
+NO_SUBMISSION = "No such submission in this department"
 
 
 def _settings(request: Request) -> IntakeSettings:
@@ -161,7 +167,8 @@ async def _check_answers(
     response_model=SubmissionAccepted,
     responses=responses(
         {
-            404: "No such obligation in this department",
+            403: "Online: only the filer (or its filing software); paper: only a caseworker",
+            404: "No such obligation in this department (or not this filer's)",
             409: "Key reused for a different submission, the obligation already accepted, "
             "or it can no longer be filed (its period is closed)",
             422: "The Idempotency-Key header is missing, the submission or its files are "
@@ -183,9 +190,11 @@ async def submit(
         Form(
             description="JSON: answers, declared_total_pence, receipts (the lines of the files "
             "sent), for a resubmission keep_receipt_ids and drop_receipt_ids, and for a "
-            'return keyed in from paper channel ("paper") and keyed_by (the caseworker)'
+            'return keyed in from paper channel ("paper"): the caseworker keying it in is '
+            "the token's subject"
         ),
     ],
+    principal: CurrentPrincipal,
     idempotency_key: Annotated[
         str,
         Header(
@@ -213,7 +222,9 @@ async def submit(
     async with session.begin():
         obligation = await session.get(KnownObligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
+    ensure_sees_filer(principal, obligation.filer_id, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
+    body.keyed_in_by(_keyed_by(principal, body))
     await _check_answers(session, obligation, body)
     files = await _read_files(uploads, _settings(request), request.app.state.evidence)
     try:
@@ -257,6 +268,25 @@ async def submit(
     return accepted
 
 
+def _keyed_by(principal: Principal, body: SubmissionIn) -> str | None:
+    """Who keyed in a paper return: the caseworker the token names, never the body. Online
+    returns come from the filer itself (or a machine identity acting for Cabinet)."""
+    if body.channel == "paper":
+        if not principal.has(CASEWORK):
+            raise Problem(
+                403, "PAPER_NEEDS_A_CASEWORKER", "Only a caseworker keys in a paper return"
+            )
+        return principal.subject
+    if principal.role not in (Role.FILER, Role.SERVICE):
+        raise Problem(
+            403,
+            "ONLINE_NEEDS_THE_FILER",
+            'Only the filer sends a return online; a caseworker keys in paper ones ("channel": '
+            '"paper")',
+        )
+    return None
+
+
 async def _take_with_one_retry(
     session: DbSession,
     obligation: KnownObligation,
@@ -283,12 +313,13 @@ async def _take_with_one_retry(
     responses=responses({404: "No such obligation in this department"}),
 )
 async def get_obligation(
-    department_id: str, obligation_id: str, session: DbSession
+    department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> ObligationOut:
     """What is due and when, and the submission made for it so far."""
     obligation = await session.get(KnownObligation, obligation_id)
     if obligation is None or obligation.department_id != department_id:
-        raise Problem(404, "NO_SUCH_OBLIGATION", "No such obligation in this department")
+        raise Problem(404, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
+    ensure_sees_filer(principal, obligation.filer_id, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
     submission = await session.scalar(
         select(Submission).where(Submission.obligation_id == obligation_id)
     )
@@ -306,24 +337,32 @@ async def get_obligation(
     )
 
 
-async def _submission(session: DbSession, department_id: str, submission_id: str) -> Submission:
-    submission = await session.scalar(
-        select(Submission).where(
-            Submission.submission_id == submission_id,
-            Submission.department_id == department_id,
+async def _submission(
+    session: DbSession, principal: Principal, department_id: str, submission_id: str
+) -> Submission:
+    found = (
+        await session.execute(
+            select(Submission, KnownObligation.filer_id)
+            .join(KnownObligation, KnownObligation.obligation_id == Submission.obligation_id)
+            .where(
+                Submission.submission_id == submission_id,
+                Submission.department_id == department_id,
+            )
         )
-    )
-    if submission is None:
-        raise Problem(404, "NO_SUCH_SUBMISSION", "No such submission in this department")
+    ).first()
+    if found is None:
+        raise Problem(404, "NO_SUCH_SUBMISSION", NO_SUBMISSION)
+    submission, filer_id = found
+    ensure_sees_filer(principal, filer_id, "NO_SUCH_SUBMISSION", NO_SUBMISSION)
     return submission
 
 
 async def _versions(
-    session: DbSession, department_id: str, submission_id: str
+    session: DbSession, principal: Principal, department_id: str, submission_id: str
 ) -> tuple[Submission, list[VersionOut]]:
     """The submission and each of its versions with what its returns said about it."""
     async with session.begin():
-        submission = await _submission(session, department_id, submission_id)
+        submission = await _submission(session, principal, department_id, submission_id)
         returns = (
             await session.scalars(
                 select(SubmissionReturn).where(SubmissionReturn.submission_id == submission_id)
@@ -338,10 +377,10 @@ async def _versions(
     responses=responses({404: "No such submission in this department"}),
 )
 async def get_submission(
-    department_id: str, submission_id: str, session: DbSession
+    department_id: str, submission_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> SubmissionOut:
     """Every version, each receipt saying whether a return sent it back and why."""
-    submission, versions = await _versions(session, department_id, submission_id)
+    submission, versions = await _versions(session, principal, department_id, submission_id)
     return SubmissionOut(
         submission_id=submission.submission_id,
         obligation_id=submission.obligation_id,
@@ -364,13 +403,14 @@ async def get_submission_diff(
     department_id: str,
     submission_id: str,
     session: DbSession,
+    principal: CurrentPrincipal,
     from_version: Annotated[int, Query(alias="from", ge=1, description="A version number")],
     to_version: Annotated[int, Query(alias="to", ge=1, description="A version number")],
 ) -> SubmissionDiff:
     """What changed between two versions (in either order): answers and the declared total
     (before and after), receipts kept, removed and added, each with its line; a removed
     receipt says whether it had been returned and why."""
-    submission, versions = await _versions(session, department_id, submission_id)
+    submission, versions = await _versions(session, principal, department_id, submission_id)
     by_number = {v.version: v for v in versions}
     missing = [n for n in (from_version, to_version) if n not in by_number]
     if missing:
@@ -392,12 +432,17 @@ async def get_submission_diff(
     },
 )
 async def get_receipt_file(
-    department_id: str, submission_id: str, receipt_id: str, request: Request, session: DbSession
+    department_id: str,
+    submission_id: str,
+    receipt_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
 ) -> Response:
     """A receipt's file as it was sent, to view in the browser: the media type found from
     its content when it was taken, shown inline under its display name."""
     async with session.begin():
-        submission = await _submission(session, department_id, submission_id)
+        submission = await _submission(session, principal, department_id, submission_id)
     # A kept receipt is the same file under every version that has it.
     stored = next(
         (r for v in submission.versions for r in v.receipts if r.receipt_id == receipt_id), None

@@ -3,6 +3,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from cabinet_common.auth.api import install_token_verifier
 from cabinet_common.service import create_service_app, serve, service_runtime
 from cabinet_intake.api import router
 from cabinet_intake.event_handlers import HANDLERS
@@ -19,6 +20,8 @@ def create_app(settings: IntakeSettings, evidence: EvidenceStore | None = None) 
             yield
 
     app = create_service_app("Cabinet intake", lifespan)
+
+    install_token_verifier(app, settings.auth_trusted_keys_dir)
     app.state.settings = settings
     app.state.evidence = evidence or LocalEvidenceStore(settings.evidence_dir)
 

@@ -1,9 +1,9 @@
 """The intake API's request and response bodies."""
 
 import datetime as dt
-from typing import Literal, Self
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # How a return arrived: sent by the filer, or keyed in by a caseworker from paper.
 Channel = Literal["online", "paper"]
@@ -29,8 +29,8 @@ class SubmissionIn(BaseModel):
     sent are the whole new set, as for a first submission.
 
     A return that arrived on paper is keyed in by a caseworker on the filer's behalf, with
-    scans of its receipts as the files: `channel` is "paper" and `keyed_by` names the
-    caseworker. An online submission names no one in `keyed_by`."""
+    scans of its receipts as the files: `channel` is "paper", and the caseworker the bearer
+    token names is recorded as `keyed_by`. An online submission names no one."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -52,26 +52,15 @@ class SubmissionIn(BaseModel):
         description='"online" when the filer sends it; "paper" when a caseworker keys in a '
         "return that arrived on paper (its receipt files are the scans).",
     )
-    keyed_by: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=100,
-        description='The caseworker who keyed in a paper return: required when channel is "paper", '
-        'refused when it is "online".',
-    )
+    # The caseworker who keyed in a paper return: the token's subject, never the body's.
+    _keyed_by: str | None = PrivateAttr(default=None)
 
-    @model_validator(mode="after")
-    def _keyed_by_only_on_paper(self) -> Self:
-        if self.channel == "paper" and self.keyed_by is None:
-            raise ValueError(
-                'keyed_by is required when channel is "paper": name the caseworker who keyed '
-                "in the paper return"
-            )
-        if self.channel == "online" and self.keyed_by is not None:
-            raise ValueError(
-                'keyed_by is only for a paper return: leave it out when channel is "online"'
-            )
-        return self
+    @property
+    def keyed_by(self) -> str | None:
+        return self._keyed_by
+
+    def keyed_in_by(self, caseworker: str | None) -> None:
+        self._keyed_by = caseworker
 
     @property
     def targeted(self) -> bool:

@@ -7,13 +7,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from cabinet.receipts.v1 import events_pb2
+from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
+from cabinet_common.auth.principal import STAFF
 from cabinet_common.obligation_workflow import ReasonModel
 from cabinet_common.problems import Problem, responses
 from cabinet_common.reasons import to_model
 from cabinet_common.service import DbSession
 from cabinet_receipts.tables import CheckRecord
 
-router = APIRouter(prefix="/departments/{department_id}", tags=["checks"])
+router = APIRouter(
+    prefix="/departments/{department_id}",
+    tags=["checks"],
+    dependencies=[DEPARTMENT_MEMBERS, allow(STAFF)],
+)
 
 
 class ReceiptCheckOut(BaseModel):

@@ -3,6 +3,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from cabinet_common.auth.api import install_token_verifier
 from cabinet_common.service import create_service_app, serve, service_runtime
 from cabinet_receipts.api import router
 from cabinet_receipts.event_handlers import HANDLERS
@@ -17,6 +18,8 @@ def create_app(settings: ReceiptsSettings) -> FastAPI:
             yield
 
     app = create_service_app("Cabinet receipts", lifespan)
+
+    install_token_verifier(app, settings.auth_trusted_keys_dir)
     app.include_router(router)
     return app
 

@@ -14,8 +14,9 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope, Send
 
+from cabinet_common.auth.tokens import TokenMinter
 from cabinet_common.service import database_runtime, serve
-from cabinet_web import multipart_csrf
+from cabinet_web import filer_clients, multipart_csrf
 from cabinet_web.backend import Backend, NotFound, Refused
 from cabinet_web.journey.pages import SeeOther
 from cabinet_web.pages import (
@@ -44,7 +45,9 @@ def create_app(settings: WebSettings) -> ASGIApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with database_runtime(settings) as runtime:
             app.state.runtime = runtime
-            app.state.backend = Backend(settings.intake_url, settings.cycles_url)
+            app.state.backend = Backend(
+                settings.intake_url, settings.cycles_url, minter=_minter(settings)
+            )
             try:
                 yield
             finally:
@@ -109,6 +112,7 @@ def create_app(settings: WebSettings) -> ASGIApp:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (account, filer, caseworker, operator, dead_letters, help_pages, paper):
         app.include_router(pages.router)
+    app.include_router(filer_clients.router)
 
     multipart_csrf.install()
     protected = asgi_csrf(
@@ -116,11 +120,20 @@ def create_app(settings: WebSettings) -> ASGIApp:
         signing_secret=settings.secret_key.get_secret_value(),
         # Sign-in has no session cookie yet, and still needs the check (login CSRF).
         always_protect={"/sign-in"},
+        # Filing software authenticates with its client secret; it has no cookies or forms.
+        skip_if_scope=lambda scope: scope["path"] == "/oauth/token",
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Lax",
         send_csrf_failed=_csrf_failed,
     )
     return SecurityHeaders(protected)
+
+
+def _minter(settings: WebSettings) -> TokenMinter | None:
+    if settings.auth_private_key_file is None:
+        log.warning("no CABINET_AUTH_PRIVATE_KEY_FILE: intake and cycles will refuse every call")
+        return None
+    return TokenMinter.from_file(settings.auth_private_key_file, "cabinet-web")
 
 
 def _unavailable_page(request: Request) -> Response:

@@ -1,11 +1,19 @@
 """The web pages' only way to Cabinet's records: the intake and cycles HTTP APIs, always
-under the signed-in user's own department."""
+under the signed-in user's own department, with a short-lived token that names the user."""
 
+import copy
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
 from fastapi import Depends, Request
+
+from cabinet_common.auth.principal import Principal, Role
+from cabinet_common.auth.tokens import TokenMinter
+from cabinet_web.sessions import CurrentUser, SignedIn
+
+# Each page's calls carry a token minted for them; it outlives no page by much.
+TOKEN_SECONDS = 120
 
 
 class NotFound(Exception):
@@ -41,26 +49,33 @@ def _raise_for(response: httpx.Response) -> None:
 class DepartmentApi:
     """One service's API (intake or cycles) under /departments/{department_id}."""
 
-    def __init__(self, client: httpx.AsyncClient, department_id: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, department_id: str, headers: dict[str, str]
+    ) -> None:
         self._client = client
         self._prefix = f"/departments/{quote(department_id, safe='')}"
+        self._headers = headers
 
     def _url(self, path: str) -> str:
         return self._prefix + path
 
     async def get(self, path: str, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v is not None}
-        response = await self._client.get(self._url(path), params=query)
+        response = await self._client.get(self._url(path), params=query, headers=self._headers)
         _raise_for(response)
         return response.json()
 
     async def get_bytes(self, path: str) -> httpx.Response:
-        response = await self._client.get(self._url(path))
+        response = await self._client.get(self._url(path), headers=self._headers)
         _raise_for(response)
         return response
 
-    async def post(self, path: str, json: Any = None, **request: Any) -> Any:
-        response = await self._client.post(self._url(path), json=json, **request)
+    async def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, **request: Any
+    ) -> Any:
+        response = await self._client.post(
+            self._url(path), json=json, headers=self._headers | (headers or {}), **request
+        )
         _raise_for(response)
         return response.json() if response.content else None
 
@@ -76,25 +91,44 @@ class Backend:
         intake_url: str,
         cycles_url: str,
         transport: httpx.AsyncBaseTransport | None = None,  # tests: a fake intake and cycles
+        minter: TokenMinter | None = None,
     ) -> None:
         timeout = httpx.Timeout(30.0, connect=5.0)
+        self.minter = minter
+        self._principal: Principal | None = None
         self._intake = httpx.AsyncClient(base_url=intake_url, timeout=timeout, transport=transport)
         self._cycles = httpx.AsyncClient(base_url=cycles_url, timeout=timeout, transport=transport)
 
+    def acting_for(self, user: CurrentUser) -> "Backend":
+        """The same clients, calling as this signed-in user."""
+        view = copy.copy(self)
+        view._principal = Principal(
+            subject=user.user_id,
+            role=Role(user.role.value),
+            department_id=user.department_id,
+            filer_id=user.filer_id,
+        )
+        return view
+
+    def _auth(self) -> dict[str, str]:
+        if self.minter is None or self._principal is None:
+            return {}
+        return {"Authorization": f"Bearer {self.minter.mint(self._principal, TOKEN_SECONDS)}"}
+
     def intake(self, department_id: str) -> DepartmentApi:
-        return DepartmentApi(self._intake, department_id)
+        return DepartmentApi(self._intake, department_id, self._auth())
 
     def cycles(self, department_id: str) -> DepartmentApi:
-        return DepartmentApi(self._cycles, department_id)
+        return DepartmentApi(self._cycles, department_id, self._auth())
 
     async def close(self) -> None:
         await self._intake.aclose()
         await self._cycles.aclose()
 
 
-def _backend(request: Request) -> Backend:
+def _backend(request: Request, user: SignedIn) -> Backend:
     backend: Backend = request.app.state.backend
-    return backend
+    return backend.acting_for(user)
 
 
 Apis = Annotated[Backend, Depends(_backend)]

@@ -14,7 +14,7 @@ from cabinet_web.forms import Problems
 from cabinet_web.reason_codes import RECEIPT_REASONS, SUBMISSION_REASONS
 
 RECEIPT_NOTE_MAX = 1000
-NOTE_MAX = 2000  # CaseworkerAction.reason allows 2,000 characters
+NOTE_MAX = 2000  # Decision.reason allows 2,000 characters
 
 # Media types intake accepts, as a caseworker reads them, and how a page can show them.
 FILE_KINDS = {PDF: "PDF", PNG: "PNG image", JPEG: "JPEG image", CSV: "CSV spreadsheet"}
@@ -172,10 +172,10 @@ class ReturnForm:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
 
-    def action(self, actor: str) -> dict[str, Any]:
-        """The body of cycles' POST /obligations/{id}/return (a ReturnAction)."""
+    def action(self) -> dict[str, Any]:
+        """The body of cycles' POST /obligations/{id}/return (a ReturnDecision; cycles
+        records the caseworker its token names)."""
         return {
-            "actor": actor,
             "reason": self.note or _summary(self.reasons, self.receipts),
             "reasons": self.reasons,
             "receipts": [

@@ -1,13 +1,13 @@
 """Filers' names as the department's register has them, for the pages that show a name.
-Cycles has no one-filer read, so the whole register is fetched, and kept a short while
-per department: a renamed filer shows within FRESH_SECONDS; a filer not in the copy kept
+Staff pages fetch the whole register (a filer may read only its own entry), kept a short
+while per department: a renamed filer shows within FRESH_SECONDS; a filer not in the copy kept
 (newly registered) has it fetched again at once."""
 
 import time
 from collections.abc import Collection
 from typing import Any
 
-from cabinet_web.backend import Backend
+from cabinet_web.backend import Backend, NotFound, segment
 
 FRESH_SECONDS = 60.0
 
@@ -34,6 +34,15 @@ async def filer_name(backend: Backend, department_id: str, filer_id: str) -> str
     """The filer's name (their id if the register does not have them)."""
     names = await filer_names(backend, department_id, including=[filer_id])
     return names.get(filer_id, filer_id)
+
+
+async def own_name(backend: Backend, department_id: str, filer_id: str) -> str:
+    """A filer's own name, read as that filer (their id if the register does not have them)."""
+    try:
+        filer = await backend.cycles(department_id).get(f"/filers/{segment(filer_id)}")
+    except NotFound:
+        return filer_id
+    return str(filer["name"])
 
 
 async def _fetch(backend: Backend, department_id: str) -> dict[str, str]:

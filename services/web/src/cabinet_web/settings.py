@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import SecretStr
 
 from cabinet_common.settings import ServiceSettings
@@ -13,3 +15,6 @@ class WebSettings(ServiceSettings):
     cookie_secure: bool = True
     session_idle_minutes: int = 30
     session_max_hours: int = 12
+    # The Ed25519 private key (PEM or base64 seed) that signs the tokens the pages send to
+    # intake and cycles for the signed-in user; those services trust its public key.
+    auth_private_key_file: Path | None = None

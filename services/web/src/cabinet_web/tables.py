@@ -100,3 +100,18 @@ class DraftReceipt(Base):
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
     payee: Mapped[str] = mapped_column(String(200), default="")
     category: Mapped[str] = mapped_column(String(100), default="")
+
+
+class FilerClient(Base):
+    """Filing software of a filer organisation: OAuth2 client credentials that get tokens
+    scoped to that one filer (as Making Tax Digital's vendors do)."""
+
+    __tablename__ = "web_filer_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # SHA-256 of a 256-bit random secret: too long to guess, so a slow hash adds nothing.
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[str] = mapped_column(String(100))
+    filer_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

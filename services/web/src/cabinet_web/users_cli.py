@@ -1,5 +1,7 @@
 """`cabinet-web-users add`: create or reset a local account (the password is read from
-standard input, never from the command line, where other users could see it)."""
+standard input, never from the command line, where other users could see it).
+`cabinet-web-users add-client`: OAuth2 client credentials for a filer's filing software
+(the secret is printed once)."""
 
 import argparse
 import asyncio
@@ -8,6 +10,7 @@ import sys
 
 from cabinet_common.service import database_runtime
 from cabinet_web.accounts import Role, save_user
+from cabinet_web.filer_clients import register_client
 from cabinet_web.settings import WebSettings
 
 
@@ -24,6 +27,11 @@ async def _add(args: argparse.Namespace, password: str) -> None:
         )
 
 
+async def _add_client(args: argparse.Namespace) -> tuple[str, str]:
+    async with database_runtime(WebSettings()) as runtime, runtime.sessions.begin() as session:
+        return await register_client(session, args.department, args.filer, args.name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="cabinet-web-users", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -33,7 +41,16 @@ def main() -> None:
     add.add_argument("--department", required=True)
     add.add_argument("--filer", help="the filer a filer account files for")
     add.add_argument("--name", help="the name shown on pages (default: the user id)")
+    client = commands.add_parser("add-client", help="client credentials for filing software")
+    client.add_argument("--department", required=True)
+    client.add_argument("--filer", required=True, help="the filer its tokens act for")
+    client.add_argument("--name", required=True, help="the software, e.g. its vendor")
     args = parser.parse_args()
+    if args.command == "add-client":
+        client_id, secret = asyncio.run(_add_client(args))
+        print(f"client_id={client_id}")
+        print(f"client_secret={secret}")
+        return
     password = (
         getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     )

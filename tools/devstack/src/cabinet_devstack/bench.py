@@ -118,6 +118,7 @@ class FilingPath:
             "vat-return",
             filers,
             PERIOD.key,
+            self._config.machine_auth(),
             max(60.0, self._count / 5),
         )
         self._acknowledged = {o["obligation_id"]: asyncio.Event() for o in self._obligations}
@@ -137,7 +138,8 @@ class FilingPath:
         self._collector = asyncio.create_task(self._collect())
         # Spread over the intake replicas, as a load balancer would.
         self._intakes = [
-            httpx.AsyncClient(base_url=url, timeout=60) for url in self._config.urls("intake")
+            httpx.AsyncClient(base_url=url, timeout=60, auth=self._config.machine_http_auth())
+            for url in self._config.urls("intake")
         ]
         return self
 
@@ -224,7 +226,9 @@ async def fan_out(config: StackConfig, count: int) -> FanOut:
     department_id = f"fanout-{uuid.uuid4().hex[:8]}"
     department = f"/departments/{department_id}"
     rows = "".join(f"f{n:06d},Filer {n},f{n:06d}@example.org,vat-return\n" for n in range(count))
-    async with httpx.AsyncClient(base_url=config.url("cycles"), timeout=600) as cycles:
+    async with httpx.AsyncClient(
+        base_url=config.url("cycles"), timeout=600, auth=config.machine_http_auth()
+    ) as cycles:
         (await cycles.put(department, json={"name": "Fan-out"})).raise_for_status()
         (
             await cycles.put(

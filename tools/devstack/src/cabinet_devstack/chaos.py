@@ -158,7 +158,9 @@ class Release:
 async def file_all(
     stack: Stack, department_id: str, filings: list[Filing], release: Release, timeline: Timeline
 ) -> None:
-    async with httpx.AsyncClient(base_url=stack.config.url("intake"), timeout=30) as intake:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("intake"), timeout=30, auth=stack.config.machine_http_auth()
+    ) as intake:
         tasks = []
         for i, filing in enumerate(filings):
             # Polled: the fault thread raises the allowance (an asyncio.Event is not
@@ -235,7 +237,9 @@ async def watch_acceptances(
     answer."""
     by_id = {f.obligation_id: f for f in filings}
     deadline: float | None = None
-    async with httpx.AsyncClient(base_url=stack.config.url("cycles"), timeout=30) as cycles:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("cycles"), timeout=30, auth=stack.config.machine_http_auth()
+    ) as cycles:
         while deadline is None or time.monotonic() < deadline:
             try:
                 response = await cycles.get(
@@ -284,7 +288,9 @@ async def check(stack: Stack, department_id: str, filings: list[Filing]) -> dict
         f.obligation_id for f in given_202 if len(references[f.obligation_id]) != 1
     ]
     differing: list[str] = []
-    async with httpx.AsyncClient(base_url=stack.config.url("cycles"), timeout=30) as cycles:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("cycles"), timeout=30, auth=stack.config.machine_http_auth()
+    ) as cycles:
         for filing in given_202:
             url = f"/departments/{department_id}/obligations/{filing.obligation_id}/acknowledgement"
             fetched = [(await cycles.get(url)) for _ in range(2)]
@@ -340,6 +346,7 @@ async def run(args: argparse.Namespace, stack: Stack, timeline: Timeline) -> dic
         "vat-return",
         filers,
         PERIOD.key,
+        stack.config.machine_auth(),
         max(120.0, args.filings / 2),
     )
     filings = [Filing(o["obligation_id"], str(uuid.uuid4())) for o in obligations]

@@ -27,12 +27,13 @@ def seed_department(
     form_type_id: str,
     filers: dict[str, str],
     period_key: str,
+    auth: dict[str, str],
     timeout_s: float = 60,
 ) -> list[dict[str, Any]]:
     """Register the department, a VAT-style form type and the filers, open the period, and
     return its obligations once intake knows them all (it learns them from ObligationOpened)."""
     department = f"/departments/{department_id}"
-    with httpx.Client(base_url=cycles_url, timeout=10) as cycles:
+    with httpx.Client(base_url=cycles_url, timeout=10, headers=auth) as cycles:
         cycles.put(department, json={"name": f"Department {department_id}"}).raise_for_status()
         cycles.put(
             f"{department}/form-types/{form_type_id}",
@@ -52,7 +53,7 @@ def seed_department(
             f"{department}/form-types/{form_type_id}/periods", json={"period_key": period_key}
         ).raise_for_status()
         obligations = _wait_until_opened(cycles, department, period_key, len(filers), timeout_s)
-    _wait_until_intake_knows(intake_url, department_id, obligations, timeout_s)
+    _wait_until_intake_knows(intake_url, department_id, obligations, auth, timeout_s)
     return obligations
 
 
@@ -72,20 +73,25 @@ def _wait_until_opened(
         time.sleep(0.2)
 
 
-def seed_demo(cycles_url: str, intake_url: str) -> str:
+def seed_demo(cycles_url: str, intake_url: str, auth: dict[str, str]) -> str:
     """The demo department with the current quarter open; returns the period key."""
     period_key = quarter_containing(date.today()).key
     seed_department(
-        cycles_url, intake_url, DEMO_DEPARTMENT, DEMO_FORM_TYPE, DEMO_FILERS, period_key
+        cycles_url, intake_url, DEMO_DEPARTMENT, DEMO_FORM_TYPE, DEMO_FILERS, period_key, auth
     )
     return period_key
 
 
 def _wait_until_intake_knows(
-    intake_url: str, department_id: str, obligations: list[dict[str, Any]], timeout_s: float
+    intake_url: str,
+    department_id: str,
+    obligations: list[dict[str, Any]],
+    auth: dict[str, str],
+    timeout_s: float,
 ) -> None:
     deadline = time.monotonic() + timeout_s
-    with httpx.Client(base_url=f"{intake_url}/departments/{department_id}", timeout=10) as intake:
+    base = f"{intake_url}/departments/{department_id}"
+    with httpx.Client(base_url=base, timeout=10, headers=auth) as intake:
         for obligation in obligations:
             while intake.get(f"/obligations/{obligation['obligation_id']}").status_code != 200:
                 if time.monotonic() > deadline:

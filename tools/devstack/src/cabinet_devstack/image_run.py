@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ import httpx
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack.images import BY_NAME, REPO_ROOT, image_size_mb
+from cabinet_devstack.keys import local_auth_keys
 from cabinet_devstack.processes import free_port
 from cabinet_devstack.stack import Stack, StackConfig
 
@@ -70,7 +72,29 @@ def container_env(config: StackConfig, name: str) -> dict[str, str]:
     env = {**config.process_env(name), **CONTAINER_PATHS, "CABINET_HOST": "127.0.0.1"}
     if name != "worker":
         env["CABINET_DATABASE_URL"] = f"sqlite+aiosqlite:///{DATA_DIR}/{name}.db"
+    # The token keys where auth_volume mounts them, as the pods mount them from Secrets.
+    if "CABINET_AUTH_TRUSTED_KEYS_DIR" in env:
+        env["CABINET_AUTH_TRUSTED_KEYS_DIR"] = f"{AUTH_DIR}/trusted"
+    if "CABINET_AUTH_PRIVATE_KEY_FILE" in env:
+        env["CABINET_AUTH_PRIVATE_KEY_FILE"] = f"{AUTH_DIR}/web.pem"
     return env
+
+
+AUTH_DIR = "/etc/cabinet/auth"
+
+
+def auth_volume(state_dir: Path) -> str:
+    """The stack's token keys, copied where the image's user may read them, read-only."""
+    keys = local_auth_keys(state_dir)
+    folder = state_dir / "container-auth"
+    trusted = folder / "trusted"
+    trusted.mkdir(parents=True, exist_ok=True)
+    for key in keys.trusted_dir.iterdir():
+        shutil.copyfile(key, trusted / key.name)
+    shutil.copyfile(keys.web_private_key, folder / "web.pem")
+    for path in (folder, trusted, folder / "web.pem", *trusted.iterdir()):
+        os.chown(path, 10001, 10001)
+    return f"{folder}:{AUTH_DIR}:ro"
 
 
 def data_volume(state_dir: Path, name: str) -> str:
@@ -81,18 +105,18 @@ def data_volume(state_dir: Path, name: str) -> str:
     return f"{folder}:{DATA_DIR}"
 
 
-def podman_argv(env: Mapping[str, str], volume: str | None) -> list[str]:
+def podman_argv(env: Mapping[str, str], volumes: list[str]) -> list[str]:
     argv = list(PODMAN_RUN)
-    if volume is not None:
+    for volume in volumes:
         argv += ["--volume", volume]
     for key, value in env.items():
         argv += ["--env", f"{key}={value}"]
     return argv
 
 
-def podman_run(container: str, tag: str, env: Mapping[str, str], volume: str | None) -> None:
+def podman_run(container: str, tag: str, env: Mapping[str, str], volumes: list[str]) -> None:
     subprocess.run(["podman", "rm", "--force", "--ignore", container], check=True)
-    argv = [*podman_argv(env, volume), "--detach", "--name", container, tag]
+    argv = [*podman_argv(env, volumes), "--detach", "--name", container, tag]
     subprocess.run(argv, check=True, capture_output=True, text=True)
 
 
@@ -102,9 +126,9 @@ def has_migrations(name: str) -> bool:
     return (package_dir / "migrations").is_dir()
 
 
-def migrate(tag: str, env: Mapping[str, str], volume: str) -> str:
+def migrate(tag: str, env: Mapping[str, str], volumes: list[str]) -> str:
     """`<entry point> migrate` in a container of its own, as the pods' init container."""
-    argv = [*podman_argv(env, volume), "--rm", tag, "migrate"]
+    argv = [*podman_argv(env, volumes), "--rm", tag, "migrate"]
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{tag} migrate failed:\n{result.stdout}{result.stderr}")
@@ -158,11 +182,13 @@ def exec_in(container: str, *argv: str) -> subprocess.CompletedProcess[str]:
 def start_one(config: StackConfig, name: str, tag: str, timeout_s: float = 90) -> Started:
     container = f"cabinet-images-{name}"
     env = container_env(config, name)
-    volume = data_volume(config.state_dir, name) if name != "worker" else None
-    if volume is not None and has_migrations(name):
-        migrate(tag, env, volume)
+    volumes = [auth_volume(config.state_dir)]
+    if name != "worker":
+        volumes.append(data_volume(config.state_dir, name))
+        if has_migrations(name):
+            migrate(tag, env, volumes)
     began = time.monotonic()
-    podman_run(container, tag, env, volume)
+    podman_run(container, tag, env, volumes)
     if name == "worker":
         queues = worker_queues(container, timeout_s)
         detail = f"polls {', '.join(queues)}" if queues else "did not report its task queues"

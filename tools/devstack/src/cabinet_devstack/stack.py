@@ -9,20 +9,24 @@ same code on free ports in a temporary directory.
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from cabinet_common import search_attributes
+from cabinet_common.auth.principal import Principal, Role
+from cabinet_common.auth.tokens import TokenMinter
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack import kafka, temporal
 from cabinet_devstack.demo import DEMO_DEPARTMENT, DEMO_FILERS, seed_demo
-from cabinet_devstack.keys import local_signing_key, local_web_secret
+from cabinet_devstack.keys import local_auth_keys, local_signing_key, local_web_secret
 from cabinet_devstack.processes import (
     ManagedProcess,
     free_port,
@@ -135,6 +139,23 @@ class StackConfig:
         """Of the service's first replica, or of the replica named ("intake.2")."""
         return f"http://127.0.0.1:{self.service_ports[service]}"
 
+    def auth_for(self, principal: Principal) -> dict[str, str]:
+        """Authorization for anyone, minted with the stack's operators' key (tests)."""
+        return {"Authorization": f"Bearer {_ops_minter(self.state_dir).mint(principal, 900)}"}
+
+    def machine_http_auth(self) -> httpx.Auth:
+        """A fresh machine token on every request, for clients that outlive a token."""
+        return _FreshMachineToken(self)
+
+    def cli_env(self) -> dict[str, str]:
+        """What a Cabinet CLI needs in its environment to call this stack's APIs."""
+        keys = local_auth_keys(self.state_dir)
+        return {"CABINET_AUTH_PRIVATE_KEY_FILE": str(keys.ops_private_key)}
+
+    def machine_auth(self) -> dict[str, str]:
+        """Authorization for the stack's own machine identity (the demo seed, the tests)."""
+        return self.auth_for(Principal("devstack", Role.SERVICE, None))
+
     def replica_names(self, name: str) -> list[str]:
         """The processes of one service (or the worker): ["intake", "intake.2", ...]."""
         return _replica_names(name, self.replicas)
@@ -150,6 +171,7 @@ class StackConfig:
     def process_env(self, name: str) -> dict[str, str]:
         service = base_name(name)
         data = self.state_dir / "data"
+        auth = local_auth_keys(self.state_dir)
         env = {
             "CABINET_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "CABINET_TEMPORAL_ADDRESS": self.temporal_address,
@@ -162,11 +184,14 @@ class StackConfig:
         }
         if name in self.service_ports:
             env["CABINET_PORT"] = str(self.service_ports[name])
+        if service in API_SERVICES:
+            env["CABINET_AUTH_TRUSTED_KEYS_DIR"] = str(auth.trusted_dir)
         if service in SIGNING_SERVICES:
             env.setdefault("CABINET_SIGNING_KEY", local_signing_key(self.state_dir))
         if service == "web":
             env["CABINET_INTAKE_URL"] = self.url("intake")
             env["CABINET_CYCLES_URL"] = self.url("cycles")
+            env["CABINET_AUTH_PRIVATE_KEY_FILE"] = str(auth.web_private_key)
             env.setdefault("CABINET_SECRET_KEY", local_web_secret(self.state_dir))
             # The local stack is plain HTTP on loopback, where curl and httpx do not send a
             # Secure cookie back; deployed behind TLS the default (Secure) stands.
@@ -175,6 +200,21 @@ class StackConfig:
             env["CABINET_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
             env["CABINET_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500"
         return env
+
+
+@functools.cache
+def _ops_minter(state_dir: Path) -> TokenMinter:
+    keys = local_auth_keys(state_dir)
+    return TokenMinter.from_file(keys.ops_private_key, "machine:devstack")
+
+
+class _FreshMachineToken(httpx.Auth):
+    def __init__(self, config: StackConfig) -> None:
+        self._config = config
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.update(self._config.machine_auth())
+        yield request
 
 
 class Stack:
@@ -338,7 +378,7 @@ def main() -> None:
     stack.up()
     _print_urls(config)
     if not args.no_demo:
-        period_key = seed_demo(config.url("cycles"), config.url("intake"))
+        period_key = seed_demo(config.url("cycles"), config.url("intake"), config.machine_auth())
         print(f"\nDemo department {DEMO_DEPARTMENT!r}: {period_key} is open for its filers.")
         _seed_demo_accounts(config)
 

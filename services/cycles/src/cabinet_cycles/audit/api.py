@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from cabinet_common.auth.api import AUTHENTICATED, DEPARTMENT_MEMBERS, allow
+from cabinet_common.auth.principal import STAFF
 from cabinet_common.problems import Problem
 from cabinet_common.service import DbSession
 from cabinet_common.signing import ALGORITHM, Signer, SigningKeyError, public_key_text
@@ -46,7 +48,11 @@ def _signer(request: Request) -> Signer:
         raise Problem(503, "SIGNING_KEY_MISSING", str(error)) from error
 
 
-@router.get(PERIOD + "/audit", response_model=list[AuditRecord])
+@router.get(
+    PERIOD + "/audit",
+    response_model=list[AuditRecord],
+    dependencies=[DEPARTMENT_MEMBERS, allow(STAFF)],
+)
 async def get_audit_records(
     department_id: str, form_type_id: str, period_key: str, session: DbSession
 ) -> list[AuditRecord]:
@@ -57,6 +63,7 @@ async def get_audit_records(
 
 @router.get(
     PERIOD + "/audit-pack",
+    dependencies=[DEPARTMENT_MEMBERS, allow(STAFF)],
     response_class=Response,
     responses={
         200: {"content": {"application/json": {}}},
@@ -81,7 +88,7 @@ async def get_audit_pack(
     )
 
 
-@router.get("/signing-key", response_model=SigningKeyOut)
+@router.get("/signing-key", response_model=SigningKeyOut, dependencies=[AUTHENTICATED])
 async def get_signing_key(request: Request) -> SigningKeyOut:
     """The public key that verifies Cabinet's signatures."""
     signer = _signer(request)

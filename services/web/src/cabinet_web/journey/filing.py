@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_web import drafts
+from cabinet_web.accounts import Role
 from cabinet_web.answers_form import Page, question_pages
 from cabinet_web.backend import Backend, DepartmentApi, NotFound, segment
-from cabinet_web.filer_register import filer_name
+from cabinet_web.filer_register import filer_name, own_name
 from cabinet_web.journey.definitions import obligation_form, period_words
 from cabinet_web.journey.lane import Lane
 from cabinet_web.obligations import SETTLED, intake_obligation
@@ -244,7 +245,8 @@ async def load_filing(
         filing.filer_name = draft.filer_name
     else:
         filer_id = str(obligation["filer_id"])
-        filing.filer_name = await filer_name(backend, user.department_id, filer_id)
+        names = own_name if user.role is Role.FILER else filer_name
+        filing.filer_name = await names(backend, user.department_id, filer_id)
     return filing
 
 

@@ -52,8 +52,8 @@ def submission_body(filing: Filing, draft: Draft) -> dict[str, Any]:
             r["receipt_id"] for r in filing.keepable_receipts if r["receipt_id"] not in keep
         ]
     if filing.lane.channel == "paper":
+        # Intake records the caseworker the token names as having keyed it in.
         body["channel"] = "paper"
-        body["keyed_by"] = filing.user.user_id
     return body
 
 

@@ -175,9 +175,7 @@ def add_reason_decision(
         reason = check_reason(problems, "reason", reason, missing)
         if not problems:
             try:
-                state = await _send(
-                    apis, user, case, decision, {"actor": user.user_id, "reason": reason}
-                )
+                state = await _send(apis, user, case, decision, {"reason": reason})
             except _NotDecided as error:
                 problems.add("reason", str(error))
             else:
@@ -243,7 +241,7 @@ async def extend(
         problems.add(f"due-date-{answer.parts[0]}", answer.error)
     reason = check_reason(problems, "reason", reason, "Enter why you are extending the due date")
     if not problems and answer.value is not None:
-        body = {"actor": user.user_id, "reason": reason, "due_date": answer.value.isoformat()}
+        body = {"reason": reason, "due_date": answer.value.isoformat()}
         try:
             state = await _send(apis, user, case, "extend", body)
         except _NotDecided as error:
@@ -321,7 +319,7 @@ async def return_submission(
     problems = returning.problems
     if not problems:
         try:
-            state = await _send(apis, user, case, "return", returning.action(user.user_id))
+            state = await _send(apis, user, case, "return", returning.action())
         except _NotDecided as error:
             problems.add(
                 "receipt-1-decision" if returning.receipts else "submission-reason", str(error)

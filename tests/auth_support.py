@@ -1,0 +1,28 @@
+"""Tokens for tests of the APIs in process: one key made per test run, trusted by the apps
+the tests build, and bearer headers for any caller."""
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+
+from cabinet_common.auth.principal import Principal, Role
+from cabinet_common.auth.tokens import TokenMinter, TokenVerifier
+
+_KEY = Ed25519PrivateKey.generate()
+MINTER = TokenMinter(_KEY, "tests")
+
+
+def trust_test_tokens(app: FastAPI) -> None:
+    app.state.token_verifier = TokenVerifier.trusting(_KEY.public_key())
+
+
+def bearer(
+    role: Role = Role.SERVICE,
+    department_id: str | None = None,
+    filer_id: str | None = None,
+    subject: str = "tests",
+) -> dict[str, str]:
+    principal = Principal(subject, role, department_id, filer_id)
+    return {"Authorization": f"Bearer {MINTER.mint(principal)}"}
+
+
+MACHINE = bearer()
