@@ -29,9 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fpdf import FPDF
 from google.protobuf.json_format import MessageToDict
-from pypdf import PdfReader
 
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet_common.obligation_workflow import CHANNEL_PAPER, received_how
@@ -208,6 +206,10 @@ def render_pdf(data: bytes) -> bytes:
     """The same content as a PDF (core fonts only), with the signed document attached as
     acknowledgement.json. Dates inside the PDF are the processing time, so the bytes are
     the same on every render."""
+    # Imported here: fpdf and pypdf add some 60 MB to the process, and only a PDF download
+    # needs them (issue 9's memory budget is 150 MB per service).
+    from fpdf import FPDF
+
     document = json.loads(data)
     processed_at = datetime.strptime(document["processed_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
         tzinfo=UTC
@@ -263,6 +265,8 @@ def signed_json_of(data: bytes) -> bytes:
     rendering of it (then it is that attached document that is verified)."""
     if not data.startswith(b"%PDF-"):
         return data
+    from pypdf import PdfReader  # only here, as fpdf in render_pdf
+
     try:
         attachments = PdfReader(io.BytesIO(data)).attachments
         return attachments["acknowledgement.json"][0]
