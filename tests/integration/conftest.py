@@ -26,7 +26,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield Stack(StackConfig.from_env())
         return
     state_dir = Path(tmp_path_factory.mktemp("stack"))
-    running = Stack(StackConfig.on_free_ports(state_dir, fast_group_join=True))
+    running = Stack(
+        StackConfig.on_free_ports(state_dir, fast_group_join=True, traces_dir=state_dir / "traces")
+    )
     try:
         running.up()
         yield running

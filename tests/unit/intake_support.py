@@ -132,7 +132,7 @@ async def running_intake(tmp_path: Path) -> AsyncIterator[Intake]:
     app = create_app(settings)
     trust_test_tokens(app)
     # The routes need only the runtime's sessions; Kafka stays out of it.
-    app.state.runtime = SimpleNamespace(sessions=sessions)
+    app.state.runtime = SimpleNamespace(sessions=sessions, messaging=None)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://intake", headers=MACHINE

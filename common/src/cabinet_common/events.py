@@ -1,8 +1,10 @@
 """Cabinet's events on Kafka: which protobuf message travels on which topic, and the
-CloudEvents binary-mode envelope (``ce_*`` headers, ``content-type``, key = obligation id)."""
+CloudEvents binary-mode envelope (``ce_*`` headers, ``content-type``, key = obligation id,
+and the trace context as ``traceparent``/``tracestate`` headers)."""
 
 import builtins
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,6 +20,7 @@ from cabinet.formtypes.v1 import events_pb2 as formtypes
 from cabinet.obligations.v1 import events_pb2 as obligations
 from cabinet.receipts.v1 import events_pb2 as receipts
 from cabinet.submissions.v1 import events_pb2 as submissions
+from cabinet_common.observability.tracing import TRACE_HEADERS, current_trace_headers
 
 CONTENT_TYPE = "application/protobuf"
 # ce_dataschema names the protobuf message the payload is (as proto/ declares it), so a
@@ -81,6 +84,9 @@ class Event:
     source: str
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # W3C trace context (traceparent, tracestate) of the trace this event belongs to. None
+    # on a new event: it joins the trace current when it is encoded for Kafka.
+    trace: Mapping[str, str] | None = None
 
     @property
     def type(self) -> str:
@@ -131,6 +137,8 @@ def to_kafka(event: Event) -> KafkaRecord:
     )
     message = ce_kafka.to_binary(cloud_event, JSONFormat())
     headers = [(k, v) for k, v in message.headers.items() if k != "ce_partitionkey"]
+    trace = current_trace_headers() if event.trace is None else event.trace
+    headers += [(name, trace[name].encode()) for name in TRACE_HEADERS if name in trace]
     return KafkaRecord(key=event.key.encode(), value=message.value, headers=headers)
 
 
@@ -170,6 +178,7 @@ def from_kafka(key: bytes | None, value: bytes | None, headers: list[tuple[str, 
             source=attributes["source"],
             id=attributes["id"],
             time=attributes["time"],
+            trace={name: present[name].decode() for name in TRACE_HEADERS if name in present},
         )
     except InvalidEvent:
         raise

@@ -4,6 +4,18 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
+
+
+def add_trace_ids(
+    logger: object, method_name: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """The current span's trace and span ids, as hex, so a log line finds its trace."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event_dict["trace_id"] = format(span_context.trace_id, "032x")
+        event_dict["span_id"] = format(span_context.span_id, "016x")
+    return event_dict
 
 
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
@@ -16,6 +28,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         structlog.processors.CallsiteParameterAdder(
             {structlog.processors.CallsiteParameter.MODULE}
         ),
+        add_trace_ids,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -1,6 +1,6 @@
 """The bootstrap every HTTP service shares: its database, its Kafka side (for the services
-that have one), health endpoints and the uvicorn entry point. Services build their routes
-and event handlers; this wires them."""
+that have one), health and metrics endpoints, tracing and the uvicorn entry point.
+Services build their routes and event handlers; this wires them."""
 
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp
@@ -20,6 +22,9 @@ from cabinet_common.events import Topic
 from cabinet_common.logging import configure_logging
 from cabinet_common.messaging.consumer import AnyHandler
 from cabinet_common.messaging.runtime import Messaging
+from cabinet_common.observability.http import HttpMetrics
+from cabinet_common.observability.metrics import Refresher, render
+from cabinet_common.observability.tracing import configure_tracing
 from cabinet_common.problems import Problem
 from cabinet_common.problems import install as install_problems
 from cabinet_common.settings import ServiceSettings
@@ -99,11 +104,37 @@ def create_service_app(
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     install_problems(app)
     app.include_router(health_router)
+    observe(app)
     return app
+
+
+metrics_router = APIRouter()
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics; gauges of stored state are worked out now, for this scrape."""
+    refreshers: list[Refresher] = list(getattr(request.app.state, "metrics_refreshers", []))
+    runtime: ServiceRuntime | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None and runtime.messaging is not None:
+        refreshers.insert(0, runtime.messaging.refresh_metrics)
+    body, content_type = await render(refreshers)
+    return Response(body, media_type=content_type)
+
+
+def observe(app: FastAPI) -> None:
+    """Every service's app: /metrics, request metrics by route template, and a server span
+    per request (health and metrics requests are not traced)."""
+    app.include_router(metrics_router)
+    app.add_middleware(HttpMetrics)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
 
 
 def serve(app: ASGIApp, settings: ServiceSettings, service: str) -> None:
     configure_logging(service, settings.log_level, settings.log_json)
+    configure_tracing(service, settings)
+    # Calls to the other services' APIs (the web pages') carry the trace on.
+    HTTPXClientInstrumentor().instrument()
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
     )

@@ -28,6 +28,10 @@ class CommonSettings(BaseSettings):
     messaging_retention_days: float = 7
     log_level: str = "INFO"
     log_json: bool = True
+    # Where traces go (cabinet_common.observability.tracing): an OTLP/HTTP collector's base
+    # URL and/or a JSON-lines file. Neither set (the default): no spans are exported.
+    otlp_endpoint: str | None = None
+    traces_file: Path | None = None
 
 
 class ServiceSettings(CommonSettings):
@@ -50,6 +54,9 @@ class TemporalSettings(BaseSettings):
     # Quarter workflows have a queue of their own, so a fan-out is never stuck behind the
     # first tasks of the thousands of obligation workflows it has just started.
     quarter_task_queue: str = "cabinet-quarters"
+    # host:port where the Temporal SDK serves its own Prometheus metrics (at /metrics);
+    # unset, it keeps them to itself.
+    temporal_sdk_metrics_address: str | None = None
 
 
 class SigningSettings(BaseSettings):

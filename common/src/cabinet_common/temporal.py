@@ -4,10 +4,12 @@ from contextlib import contextmanager
 from functools import cache
 
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
+    PrometheusConfig,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
@@ -20,24 +22,38 @@ from cabinet_common.supervision import keep_trying
 
 
 @cache
-def _runtime() -> Runtime:
-    """The SDK core's own logs go through Python logging, so they come out as JSON too."""
+def _runtime(metrics_address: str | None) -> Runtime:
+    """The SDK core's own logs go through Python logging, so they come out as JSON too; its
+    metrics (workflow and activity task latencies, failures, poller counts...) are served
+    for Prometheus on an address of their own when one is set."""
     forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
     logging_config = LoggingConfig(
         filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding
     )
-    return Runtime(telemetry=TelemetryConfig(logging=logging_config))
+    metrics = (
+        None
+        if metrics_address is None
+        else PrometheusConfig(
+            bind_address=metrics_address,
+            counters_total_suffix=True,
+            unit_suffix=True,
+            durations_as_seconds=True,
+        )
+    )
+    return Runtime(telemetry=TelemetryConfig(logging=logging_config, metrics=metrics))
 
 
 async def connect(settings: TemporalSettings, lazy: bool = False) -> Client:
-    """Every Temporal client in Cabinet exchanges pydantic models. A lazy client connects on
-    its first call (and tries again on the next if Temporal was away), so a service starts
-    while Temporal is down."""
+    """Every Temporal client in Cabinet exchanges pydantic models and carries the trace
+    context into workflows and activities (workers made from it inherit both). A lazy
+    client connects on its first call (and tries again on the next if Temporal was away),
+    so a service starts while Temporal is down."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
-        runtime=_runtime(),
+        runtime=_runtime(settings.temporal_sdk_metrics_address),
+        interceptors=[TracingInterceptor()],
         lazy=lazy,
     )
 

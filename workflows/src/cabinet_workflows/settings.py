@@ -15,3 +15,6 @@ class WorkerSettings(CommonSettings, TemporalSettings):
     # stack, the tests), it polls unversioned.
     worker_build_id: str | None = None
     worker_deployment_name: str = "cabinet-worker"
+    # The worker's own Prometheus metrics (http://<host>:<port>/metrics); unset, none.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None

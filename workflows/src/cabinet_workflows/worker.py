@@ -10,6 +10,8 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from cabinet_common.logging import configure_logging
 from cabinet_common.messaging.kafka import ensure_topics, started_producer
+from cabinet_common.observability.metrics import serve_metrics
+from cabinet_common.observability.tracing import configure_tracing
 from cabinet_common.supervision import keep_trying
 from cabinet_common.temporal import connect_when_up
 from cabinet_workflows.notifications import MailFolder
@@ -86,6 +88,9 @@ async def run(settings: WorkerSettings) -> None:
 def main() -> None:
     settings = WorkerSettings()
     configure_logging("worker", settings.log_level, settings.log_json)
+    configure_tracing("worker", settings)
+    if settings.metrics_port is not None:
+        serve_metrics(settings.metrics_port, settings.metrics_host)
     asyncio.run(run(settings))
 
 

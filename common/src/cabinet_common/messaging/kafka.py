@@ -8,6 +8,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from cabinet_common.events import Event, Topic, to_kafka
+from cabinet_common.observability.metrics import EVENTS_PUBLISHED
 from cabinet_common.settings import CommonSettings
 
 # Which dead letters an operator has re-driven (key: the dead letter's topic/partition/offset).
@@ -57,6 +58,7 @@ async def publish(producer: AIOKafkaProducer, event: Event) -> None:
     await producer.send_and_wait(
         event.topic, value=record.value, key=record.key, headers=record.headers
     )
+    EVENTS_PUBLISHED.labels(topic=event.topic.value).inc()
 
 
 def dead_letter_topics() -> list[str]:

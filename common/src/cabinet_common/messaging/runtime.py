@@ -12,6 +12,7 @@ from cabinet_common.database import Sessions
 from cabinet_common.events import Topic
 from cabinet_common.messaging.consumer import AnyHandler, EventConsumer
 from cabinet_common.messaging.kafka import create_consumer, create_producer, ensure_topics
+from cabinet_common.messaging.metrics import refresh_lag, refresh_outbox
 from cabinet_common.messaging.outbox_relay import OutboxRelay, relay_name
 from cabinet_common.messaging.retention import Retention
 from cabinet_common.settings import CommonSettings
@@ -70,6 +71,11 @@ class Messaging:
         if self._consumer is not None:
             await self._consumer.stop()
         await self.producer.stop()
+
+    async def refresh_metrics(self) -> None:
+        await refresh_outbox(self._sessions)
+        if self._consumer is not None:
+            await refresh_lag(self._consumer, self._group_id)
 
     @property
     def healthy(self) -> bool:

@@ -18,6 +18,7 @@ from cabinet_cycles.dead_letters_api import router as dead_letters_router
 from cabinet_cycles.event_handlers import CyclesEventHandlers
 from cabinet_cycles.filers_api import router as filers_router
 from cabinet_cycles.form_types_api import router as form_types_router
+from cabinet_cycles.metrics import obligations_refresher
 from cabinet_cycles.quarter_api import router as quarter_router
 from cabinet_cycles.quarters import QuarterActivities, QuarterOpener
 from cabinet_cycles.schedules import ScheduleKeeper
@@ -49,6 +50,7 @@ def create_app(settings: CyclesSettings) -> FastAPI:
 
             worker_task = supervised("quarter activity worker", run_worker)
             app.state.runtime = runtime
+            app.state.metrics_refreshers = [obligations_refresher(runtime.sessions)]
             app.state.temporal = client
             app.state.opener = opener
             app.state.schedule_keeper = ScheduleKeeper(client, settings)

@@ -21,6 +21,7 @@ from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, ensure
 from cabinet_common.auth.principal import CASEWORK, Principal, Role
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.known_form_types import known_definition
+from cabinet_common.observability.metrics import SUBMISSIONS
 from cabinet_common.problems import Problem, ProblemItem, refused, responses, validation_problem
 from cabinet_common.service import DbSession
 from cabinet_intake.evidence import EvidenceStore
@@ -208,61 +209,73 @@ async def submit(
         list[UploadFile] | None, File(description="One file per receipt line")
     ] = None,
 ) -> SubmissionAccepted:
+    # Counted by outcome; labels name the obligation's department and form type once it is
+    # known to exist, so unknown paths cannot grow the series.
+    department = form_type = "unknown"
     try:
-        body = SubmissionIn.model_validate_json(submission)
-    except ValidationError as error:
-        raise validation_problem(error.errors(include_url=False, include_input=False)) from error
-    uploads = receipts or []
-    if len(uploads) != len(body.receipts):
-        raise Problem(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "FILES_DO_NOT_MATCH_LINES",
-            f"Send one file per receipt line: {len(body.receipts)} line(s), {len(uploads)} file(s)",
-        )
-    async with session.begin():
-        obligation = await session.get(KnownObligation, obligation_id)
-    if obligation is None or obligation.department_id != department_id:
-        raise Problem(404, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
-    ensure_sees_filer(principal, obligation.filer_id, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
-    body.keyed_in_by(_keyed_by(principal, body))
-    await _check_answers(session, obligation, body)
-    files = await _read_files(uploads, _settings(request), request.app.state.evidence)
-    try:
-        accepted, created = await _take_with_one_retry(
-            session,
-            obligation,
-            body,
-            files,
-            idempotency_key,
-            _settings(request).kafka_max_event_bytes,
-        )
-    except IdempotencyConflict as error:
-        raise Problem(
-            status.HTTP_409_CONFLICT,
-            "IDEMPOTENCY_KEY_REUSED",
-            f"Idempotency-Key {idempotency_key!r} was already used for a different submission "
-            "to this obligation; use a new key for a new version",
-        ) from error
-    except ObligationAlreadyAccepted as error:
-        raise Problem(
-            status.HTTP_409_CONFLICT,
-            "ALREADY_ACCEPTED",
-            f"This obligation was already accepted (acknowledgement {error.reference})",
-        ) from error
-    except EventTooLarge as error:
-        raise Problem(
-            422,
-            "ANSWERS_TOO_LARGE",
-            f"The answers and receipt details come to {error.size:,} bytes, over the"
-            f" {error.limit:,} Cabinet can pass on; shorten the longest answers",
-        ) from error
-    except KeepRefused as error:
-        raise refused(
-            [
-                ProblemItem(receipt_id=p.receipt_id, code=p.code.value, detail=p.message)
-                for p in error.problems
-            ]
-        ) from error
+        try:
+            body = SubmissionIn.model_validate_json(submission)
+        except ValidationError as error:
+            raise validation_problem(
+                error.errors(include_url=False, include_input=False)
+            ) from error
+        uploads = receipts or []
+        if len(uploads) != len(body.receipts):
+            raise Problem(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "FILES_DO_NOT_MATCH_LINES",
+                f"Send one file per receipt line: {len(body.receipts)} line(s), "
+                f"{len(uploads)} file(s)",
+            )
+        async with session.begin():
+            obligation = await session.get(KnownObligation, obligation_id)
+        if obligation is None or obligation.department_id != department_id:
+            raise Problem(404, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
+        ensure_sees_filer(principal, obligation.filer_id, "NO_SUCH_OBLIGATION", NO_OBLIGATION)
+        body.keyed_in_by(_keyed_by(principal, body))
+        department, form_type = obligation.department_id, obligation.form_type_id
+        await _check_answers(session, obligation, body)
+        files = await _read_files(uploads, _settings(request), request.app.state.evidence)
+        try:
+            accepted, created = await _take_with_one_retry(
+                session,
+                obligation,
+                body,
+                files,
+                idempotency_key,
+                _settings(request).kafka_max_event_bytes,
+            )
+        except IdempotencyConflict as error:
+            raise Problem(
+                status.HTTP_409_CONFLICT,
+                "IDEMPOTENCY_KEY_REUSED",
+                f"Idempotency-Key {idempotency_key!r} was already used for a different submission "
+                "to this obligation; use a new key for a new version",
+            ) from error
+        except ObligationAlreadyAccepted as error:
+            raise Problem(
+                status.HTTP_409_CONFLICT,
+                "ALREADY_ACCEPTED",
+                f"This obligation was already accepted (acknowledgement {error.reference})",
+            ) from error
+        except EventTooLarge as error:
+            raise Problem(
+                422,
+                "ANSWERS_TOO_LARGE",
+                f"The answers and receipt details come to {error.size:,} bytes, over the"
+                f" {error.limit:,} Cabinet can pass on; shorten the longest answers",
+            ) from error
+        except KeepRefused as error:
+            raise refused(
+                [
+                    ProblemItem(receipt_id=p.receipt_id, code=p.code.value, detail=p.message)
+                    for p in error.problems
+                ]
+            ) from error
+    except Problem as refusal:
+        SUBMISSIONS.labels(department, form_type, _refusal_outcome(refusal)).inc()
+        raise
+    SUBMISSIONS.labels(department, form_type, "accepted" if created else "replayed").inc()
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return accepted
@@ -285,6 +298,13 @@ def _keyed_by(principal: Principal, body: SubmissionIn) -> str | None:
             '"paper")',
         )
     return None
+
+
+def _refusal_outcome(refusal: Problem) -> str:
+    return {
+        status.HTTP_404_NOT_FOUND: "refused_unknown_obligation",
+        status.HTTP_409_CONFLICT: "refused_conflict",
+    }.get(refusal.status, "refused_invalid")
 
 
 async def _take_with_one_retry(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet.common.v1 import types_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.events import Event, Topic, timestamp
@@ -14,6 +15,7 @@ from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.known_form_types import known_definition, on_form_type_published
 from cabinet_common.messaging.consumer import Handler
 from cabinet_common.messaging.outbox import add_to_outbox
+from cabinet_common.observability.metrics import RECEIPT_CHECKS
 from cabinet_receipts.checks import LineKey, check_submission
 from cabinet_receipts.tables import CheckRecord, FiledFile, FiledLine
 
@@ -114,6 +116,21 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
         )
     )
     add_to_outbox(session, Event(payload=checked, key=event.key, source=SOURCE))
+    count_check_codes(checked)
+
+
+def count_check_codes(checked: receipts_pb2.ReceiptsChecked) -> None:
+    """Each code the check gave (a receipt with none counts as OK), per department and form."""
+
+    def name(reason: types_pb2.Reason) -> str:
+        return types_pb2.ReasonCode.Name(reason.code).removeprefix("REASON_CODE_")
+
+    codes = [name(r) for r in checked.submission_reasons]
+    for receipt in checked.receipts:
+        codes.extend([name(r) for r in (*receipt.reasons, *receipt.flags)] or ["OK"])
+    ref = checked.obligation
+    for code in codes:
+        RECEIPT_CHECKS.labels(ref.department_id, ref.form_type_id, code).inc()
 
 
 HANDLERS: dict[Topic, Handler] = {

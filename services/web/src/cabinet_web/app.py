@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope, Send
 
 from cabinet_common.auth.tokens import TokenMinter
-from cabinet_common.service import database_runtime, serve
+from cabinet_common.service import database_runtime, observe, serve
 from cabinet_web import filer_clients, multipart_csrf
 from cabinet_web.backend import Backend, NotFound, Refused
 from cabinet_web.journey.pages import SeeOther
@@ -108,6 +108,7 @@ def create_app(settings: WebSettings) -> ASGIApp:
             await connection.execute(text("SELECT 1"))
         return {"status": "ready"}
 
+    observe(app)
     app.mount("/assets", StaticFiles(directory=STATIC / "govuk", check_dir=False), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (account, filer, caseworker, operator, dead_letters, help_pages, paper):

@@ -59,6 +59,15 @@ def _replica_names(name: str, replicas: int) -> list[str]:
     return [name, *(f"{name}.{n}" for n in range(2, count + 1))]
 
 
+def _metrics_names(replicas: int) -> list[str]:
+    """Metrics served on ports of their own (the services serve theirs at <url>/metrics):
+    each worker's, and the Temporal SDK's in each process that talks to Temporal."""
+    names: list[str] = []
+    for worker in _replica_names("worker", replicas):
+        names += [worker, f"{worker}-temporal-sdk"]
+    return names + [f"{cycles}-temporal-sdk" for cycles in _replica_names("cycles", replicas)]
+
+
 def _env_port(name: str, default: int) -> int:
     return int(os.environ.get(f"CABINET_{name}_PORT", default))
 
@@ -73,9 +82,12 @@ class StackConfig:
     temporal_http_port: int
     temporal_metrics_port: int
     service_ports: dict[str, int]
+    metrics_ports: dict[str, int]
     task_queue: str = "cabinet-obligations"
     # Consumers join their group in 1-3 s instead of ~5 s; for tests.
     fast_group_join: bool = False
+    # Each process appends its spans to <traces_dir>/<name>.jsonl; None exports none.
+    traces_dir: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     # Processes of each of REPLICATED (the extra ones get ports in service_ports).
     replicas: int = 1
@@ -97,6 +109,14 @@ class StackConfig:
                 "cycles": _env_port("CYCLES", 8003),
                 "web": _env_port("WEB", 8000),
             },
+            metrics_ports={
+                "worker": _env_port("WORKER_METRICS", 9101),
+                "worker-temporal-sdk": _env_port("WORKER_TEMPORAL_SDK_METRICS", 9102),
+                "cycles-temporal-sdk": _env_port("CYCLES_TEMPORAL_SDK_METRICS", 9103),
+            },
+            traces_dir=Path(os.environ["CABINET_TRACES_DIR"])
+            if os.environ.get("CABINET_TRACES_DIR")
+            else None,
         )
 
     @classmethod
@@ -115,6 +135,7 @@ class StackConfig:
                 for name in SERVICES
                 for replica in _replica_names(name, replicas)
             },
+            metrics_ports={name: free_port() for name in _metrics_names(replicas)},
             **options,  # type: ignore[arg-type]
         )
 
@@ -156,6 +177,17 @@ class StackConfig:
         """Authorization for the stack's own machine identity (the demo seed, the tests)."""
         return self.auth_for(Principal("devstack", Role.SERVICE, None))
 
+    def metrics_urls(self) -> dict[str, str]:
+        """Every Prometheus endpoint of the stack, by the process (and what) it measures."""
+        urls = {
+            replica: f"{self.url(replica)}/metrics"
+            for name in SERVICES
+            for replica in self.replica_names(name)
+        }
+        for name, port in self.metrics_ports.items():
+            urls[name] = f"http://127.0.0.1:{port}/metrics"
+        return urls
+
     def replica_names(self, name: str) -> list[str]:
         """The processes of one service (or the worker): ["intake", "intake.2", ...]."""
         return _replica_names(name, self.replicas)
@@ -186,6 +218,13 @@ class StackConfig:
             env["CABINET_PORT"] = str(self.service_ports[name])
         if service in API_SERVICES:
             env["CABINET_AUTH_TRUSTED_KEYS_DIR"] = str(auth.trusted_dir)
+        if f"{name}-temporal-sdk" in self.metrics_ports:
+            port = self.metrics_ports[f"{name}-temporal-sdk"]
+            env["CABINET_TEMPORAL_SDK_METRICS_ADDRESS"] = f"127.0.0.1:{port}"
+        if service == "worker":
+            env["CABINET_METRICS_PORT"] = str(self.metrics_ports[name])
+        if self.traces_dir is not None:
+            env["CABINET_TRACES_FILE"] = str(self.traces_dir / f"{name}.jsonl")
         if service in SIGNING_SERVICES:
             env.setdefault("CABINET_SIGNING_KEY", local_signing_key(self.state_dir))
         if service == "web":
@@ -344,6 +383,9 @@ def _print_urls(config: StackConfig) -> None:
     print(f"  Temporal Web UI     {config.temporal_ui_url}")
     print(f"  Kafka bootstrap     {config.kafka_bootstrap}")
     print(f"  Signing public key  {config.url('cycles')}/signing-key")
+    print("  Prometheus metrics")
+    for name, url in config.metrics_urls().items():
+        print(f"    {name:<19} {url}")
     print(f"  Reminders (mail)    {config.mail_dir}")
     print(f"  Logs and data       {config.state_dir}")
 
