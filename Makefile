@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help system-packages browser image-tools install kustomize up down test test-unit test-integration lint contracts release bench images chaos chaos-short clean
+.PHONY: help system-packages browser image-tools install kustomize promtool up down test test-unit test-integration lint contracts release bench images chaos chaos-short clean
 
 # kustomize renders deploy/k8s/ for tests/unit/test_k8s_manifests.py. It is built from its
 # Go module with the machine's Go into .stack/bin/ (about 2.5 min the first time on 2
@@ -14,12 +14,17 @@ RUN := $(UV) run --frozen
 KUSTOMIZE_VERSION := v5.8.2
 KUSTOMIZE := .stack/bin/kustomize
 GO := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+# promtool checks and unit-tests deploy/prometheus/'s alert rules (make lint,
+# tests/unit/test_alert_rules.py). Built the same way from Prometheus's Go module (a few
+# minutes the first time on 2 cores); v0.316.0 is the module version of Prometheus 3.
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := .stack/bin/promtool
 
 help:
 	@echo "make up     start Kafka, Temporal, the services and the worker; seed the demo"
 	@echo "make down   stop them (data stays in .stack/)"
 	@echo "make test   unit and integration tests (starts its own servers on free ports)"
-	@echo "make lint   ruff, mypy, the generated-contracts check and proto/'s breaking-change check"
+	@echo "make lint   ruff, mypy, the contracts checks (generated, breaking changes), promtool on the alert rules"
 	@echo "make bench  benchmark: raw Temporal baseline vs the end-to-end path"
 	@echo "make images build the five images on a Debian base and start each (root, ~15 min)"
 	@echo "make chaos  N filings (N=1000) while every component is killed and Kafka, Temporal"
@@ -53,28 +58,39 @@ kustomize:
 	    "$(GO)" install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION); \
 	fi
 
+promtool:
+	@if [ ! -x "$(PROMTOOL)" ] || [ "$$(cat $(PROMTOOL).version 2>/dev/null)" != "$(PROMTOOL_VERSION)" ]; then \
+	  if [ ! -x "$(GO)" ]; then echo "promtool is built with Go: install Go" >&2; exit 1; fi; \
+	  echo "building promtool $(PROMTOOL_VERSION) into $(PROMTOOL)"; \
+	  CGO_ENABLED=0 GOBIN="$(CURDIR)/.stack/bin" \
+	    "$(GO)" install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION) && \
+	  echo "$(PROMTOOL_VERSION)" > $(PROMTOOL).version; \
+	fi
+
 up: install
 	$(RUN) cabinet-stack up
 
 down:
 	$(RUN) cabinet-stack down
 
-test: browser image-tools install kustomize
+test: browser image-tools install kustomize promtool
 	$(RUN) pytest
 	$(MAKE) chaos-short
 
-test-unit: install kustomize
+test-unit: install kustomize promtool
 	$(RUN) pytest tests/unit tests/replay
 
 test-integration: browser install
 	$(RUN) pytest tests/integration
 
-lint: install
+lint: install promtool
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
 	$(RUN) python tools/contracts.py check
 	$(RUN) python tools/contracts.py breaking
+	$(PROMTOOL) check rules deploy/prometheus/cabinet-alerts.yaml
+	$(PROMTOOL) test rules deploy/prometheus/tests/cabinet-alerts.test.yaml
 
 contracts: install
 	$(RUN) python tools/contracts.py generate
