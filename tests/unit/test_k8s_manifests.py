@@ -304,6 +304,9 @@ def test_images_are_pinned(overlay: str) -> None:
             assert repository.rpartition("/")[2].startswith(f"{name}:"), f"{name}: {image}"
 
 
+METRICS_PORTS = {"metrics", "sdk-metrics"}
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_http_services_are_probed_and_reachable(overlay: str) -> None:
     objects = render(f"overlays/{overlay}")
@@ -313,12 +316,14 @@ def test_http_services_are_probed_and_reachable(overlay: str) -> None:
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         env = resolve_env(container, objects)
         probes = [container.get(p) for p in ("startupProbe", "livenessProbe", "readinessProbe")]
+        # Besides its API, a process may serve metrics on ports of their own.
+        ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+        api_ports = {k: v for k, v in ports.items() if k not in METRICS_PORTS}
         if not BY_DEPLOYMENT[name].http:
-            assert "ports" not in container, name
+            assert not api_ports, name
             assert not any(probe and "httpGet" in probe for probe in probes), name
             continue
-        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
-        assert ports == {"http": int(env["CABINET_PORT"].value or "")}, name
+        assert api_ports == {"http": int(env["CABINET_PORT"].value or "")}, name
         assert env["CABINET_HOST"].value == "0.0.0.0", f"{name} must listen beyond loopback"
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
@@ -413,8 +418,11 @@ def test_every_path_a_process_writes_is_a_writable_volume(overlay: str) -> None:
         settings = BY_DEPLOYMENT[name].env
         env = resolve_env(container, objects)
         for var, info in settings.items():
-            # A key file or directory mounted read-only from a Secret is read, not written.
+            # A key file or directory mounted read-only from a Secret is read, not written;
+            # an optional path left unset is not written at all.
             if not is_path_setting(info) or (var in env and secret_file(deployment, env[var])):
+                continue
+            if var not in env and info.default is None:
                 continue
             path = Path(env[var].value or "")
             assert path.is_absolute(), f"{name}: {var}={path}"
