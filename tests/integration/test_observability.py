@@ -86,6 +86,14 @@ async def test_every_process_serves_metrics_that_move_with_a_filing(
         >= 1
     )
     assert moved("worker", "cabinet_events_published_total", topic="acknowledgement.issued.v1") >= 1
+    # The consumers: receipts took the FormSubmitted, cycles the ReceiptsChecked.
+    for service, topic in (("receipts", "form.submitted.v1"), ("cycles", "receipts.checked.v1")):
+        group = {"group": f"cabinet-{service}", "topic": topic}
+        assert moved(service, "cabinet_consumer_records_processed_total", **group) >= 1
+        assert moved(service, "cabinet_consumer_record_duration_seconds_count", **group) >= 1
+        assert ("cabinet_consumer_waiting_partitions", frozenset({("group", group["group"])})) in (
+            after[service]
+        )
     for service in ("intake", "receipts", "cycles"):
         assert value(after[service], "cabinet_outbox_rows_waiting") >= 0
         assert ("cabinet_outbox_oldest_row_age_seconds", frozenset()) in after[service]

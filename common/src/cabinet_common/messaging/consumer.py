@@ -22,6 +22,7 @@ Two kinds of handler:
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet_common.database import Sessions
 from cabinet_common.events import Event, InvalidEvent, Topic, from_kafka
+from cabinet_common.messaging.consumer_telemetry import ConsumerTelemetry
 from cabinet_common.messaging.failures import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -96,6 +98,7 @@ class EventConsumer:
         self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
         self._crashed: BaseException | None = None
         self.waits = PartitionWaits()
+        self.telemetry = ConsumerTelemetry(name)
 
     def subscribe(self) -> None:
         self._consumer.subscribe(topics=list(self._handlers), listener=_Rebalance(self))
@@ -140,6 +143,13 @@ class EventConsumer:
                 self._consumer.resume(partition)
 
     async def process_batch(self, partition: TopicPartition, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
+        try:
+            await self._process_batch(partition, records)
+        finally:
+            self.telemetry.batch_took(partition, len(records), time.perf_counter() - started)
+
+    async def _process_batch(self, partition: TopicPartition, records: Sequence[Record]) -> None:
         events: dict[str, tuple[Record, Event]] = {}
         for record in records:
             try:
@@ -157,6 +167,7 @@ class EventConsumer:
 
         await self._until_done(partition, read_done)
         todo = [pair for event_id, pair in events.items() if event_id not in done]
+        self.telemetry.done(partition, "duplicate", len(events) - len(todo))
         if not todo:
             return
         handler = self._handlers[partition.topic]
@@ -165,7 +176,9 @@ class EventConsumer:
             for record, event in todo:
                 lanes.setdefault(event.key, []).append((record, event))
             await asyncio.gather(*(self._lane(partition, handler, lane) for lane in lanes.values()))
-        elif len(todo) == 1 or not await self._apply_together(handler, [e for _, e in todo]):
+        elif len(todo) > 1 and await self._apply_together(handler, [e for _, e in todo]):
+            self.telemetry.done(partition, "processed", len(todo))
+        else:
             for record, event in todo:
                 await self.handle(partition, record, partial(self._apply, handler, event))
 
@@ -187,6 +200,8 @@ class EventConsumer:
             await self._until_done(partition, step)
         except Exception as error:  # _until_done lets only poison through
             await self._dead_letter(partition, record, f"rejected: {error}")
+            return
+        self.telemetry.done(partition, "processed")
 
     async def _until_done(
         self, partition: TopicPartition, step: Callable[[], Awaitable[None]]
@@ -200,6 +215,7 @@ class EventConsumer:
                 if is_poison(error):
                     raise
                 attempt += 1
+                self.telemetry.retried(partition)
                 waiting = self.waits.failed(str(partition), error)
                 delay = self._backoff.delay(attempt)
                 fields = {
@@ -225,7 +241,8 @@ class EventConsumer:
                 done = await processed_among(session, self._name, (e.id for e in events))
                 for event in events:
                     if event.id not in done:
-                        await handler(session, event)
+                        with self.telemetry.span(event):
+                            await handler(session, event)
                         mark_processed(session, self._name, event.id)
         except Exception as error:
             log.info("batch failed; one event at a time", events=len(events), error=repr(error))
@@ -236,10 +253,15 @@ class EventConsumer:
         async with self._sessions.begin() as session:
             if await processed_among(session, self._name, [event.id]):
                 return
-            await handler(session, event)
+            with self.telemetry.span(event):
+                await handler(session, event)
             mark_processed(session, self._name, event.id)
 
     async def _call_then_record(self, handler: CallThenRecord[Any], event: Event) -> None:
+        with self.telemetry.span(event):
+            await self._call_then_record_traced(handler, event)
+
+    async def _call_then_record_traced(self, handler: CallThenRecord[Any], event: Event) -> None:
         async with self._sessions() as session:
             prepared = await handler.prepare(session, event)
         # The session is closed: no transaction (nor SQLite's write lock) is held over the call.
@@ -274,6 +296,7 @@ class EventConsumer:
 
         # Kafka being away while a dead letter is sent is transient like any other outage.
         await self._until_done(partition, send)
+        self.telemetry.dead_lettered(record, reason)
 
     async def _commit(self, partition: TopicPartition, offset: int) -> None:
         try:

@@ -76,6 +76,8 @@ class Messaging:
         await refresh_outbox(self._sessions)
         if self._consumer is not None:
             await refresh_lag(self._consumer, self._group_id)
+        if self.events is not None:
+            self.events.telemetry.waiting_partitions(len(self.events.waits.by_partition))
 
     @property
     def healthy(self) -> bool:

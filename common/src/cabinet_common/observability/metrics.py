@@ -50,15 +50,15 @@ CONSUMER_RECORD_DURATION = Histogram(
 DEAD_LETTERED = Counter(
     "cabinet_dead_lettered_records_total",
     "Records sent to a dead-letter topic, by the topic they came from and why "
-    "(invalid, rejected, failed).",
+    "(invalid: not a Cabinet event; rejected: refused by the handler).",
     ["group", "topic", "reason"],
 )
-SET_ASIDE = Counter(
-    "cabinet_set_aside_records_total",
-    "Records set aside (held back from processing) for an operator to look at.",
-    ["group", "topic"],
+CONSUMER_WAITING_PARTITIONS = Gauge(
+    "cabinet_consumer_waiting_partitions",
+    "Partitions a consumer group holds back while it retries a record that keeps failing "
+    "(their later records are set aside until it succeeds).",
+    ["group"],
 )
-
 EVENTS_PUBLISHED = Counter(
     "cabinet_events_published_total",
     "Events published to Kafka, by topic.",
