@@ -59,6 +59,7 @@ FILER_ROUTES = {
     ),
     ("cycles", "POST", "/acknowledgements/verify"),
     ("cycles", "GET", "/signing-key"),
+    ("cycles", "GET", "/signing-keys"),
 }
 
 

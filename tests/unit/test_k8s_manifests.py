@@ -348,6 +348,8 @@ def test_every_setting_a_process_needs_is_set(overlay: str) -> None:
         unknown = {var for var in env if var.startswith("CABINET_")} - set(settings)
         assert not unknown, f"{name} sets {unknown}, which its settings do not read"
         missing = {var for var, info in settings.items() if must_be_set(var, info)} - set(env)
+        # A secret given as a mounted file instead (CABINET_X_FILE for CABINET_X).
+        missing = {var for var in missing if f"{var}_FILE" not in env}
         assert not missing, f"{name} leaves {missing} at a developer-machine default"
         for var, value in env.items():
             assert value.source == "secret" or value.value, f"{name}: {var} is empty"
@@ -375,10 +377,10 @@ def test_secrets_arrive_only_by_reference(overlay: str) -> None:
 
 
 def secret_file(deployment: dict[str, Any], value: "EnvValue") -> bool:
-    """Whether a literal is a path inside a volume mounted read-only from a Secret (a key
-    file: the variable names the file, the Secret holds the key)."""
+    """Whether a literal is a path inside a volume mounted read-only from a Secret or a
+    ConfigMap (a key file: the variable names the file, the volume holds the key)."""
     spec = deployment["spec"]["template"]["spec"]
-    from_secrets = {v["name"] for v in spec.get("volumes", []) if "secret" in v}
+    from_secrets = {v["name"] for v in spec.get("volumes", []) if "secret" in v or "configMap" in v}
     (container,) = spec["containers"]
     return value.value is not None and any(
         mount["name"] in from_secrets

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cabinet_common.signing import Signer, SigningKeyError, load_private_key
+from cabinet_common.signing import Signer, SigningKeyError, load_private_key, public_keys_in
 
 
 class CommonSettings(BaseSettings):
@@ -63,8 +64,13 @@ class SigningSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CABINET_", extra="ignore")
 
     # The Ed25519 key that signs what Cabinet hands out: a base64 32-byte seed or a PEM
-    # private key (`cabinet-keys generate` makes one). Unset, nothing can be signed.
+    # private key (`cabinet-keys generate` makes one), in a mounted file (preferred) or in
+    # the environment. Unset, nothing can be signed.
+    signing_key_file: Path | None = None
     signing_key: SecretStr | None = None
+    # The public keys of earlier signing keys (one file each): still published and still
+    # verifying what they signed.
+    signing_public_keys_dir: Path | None = None
 
     @field_validator("signing_key")
     @classmethod
@@ -74,9 +80,20 @@ class SigningSettings(BaseSettings):
         return value
 
     def signer(self) -> Signer:
+        if self.signing_key_file is not None:
+            return Signer.from_config(self.signing_key_file.read_text())
         if self.signing_key is None:
             raise SigningKeyError(
-                "no signing key is configured: set CABINET_SIGNING_KEY"
-                " (`cabinet-keys generate` makes one)"
+                "no signing key is configured: set CABINET_SIGNING_KEY_FILE or"
+                " CABINET_SIGNING_KEY (`cabinet-keys generate` makes one)"
             )
         return Signer.from_config(self.signing_key.get_secret_value())
+
+    def published_keys(self) -> dict[str, Ed25519PublicKey]:
+        """Every key Cabinet has signed with, by key id: the earlier ones and the current."""
+        keys = public_keys_in(self.signing_public_keys_dir) if self.signing_public_keys_dir else {}
+        try:
+            signer = self.signer()
+        except SigningKeyError:
+            return keys
+        return keys | {signer.key_id: signer.public_key}

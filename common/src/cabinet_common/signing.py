@@ -1,7 +1,11 @@
 """Ed25519 signatures for the documents Cabinet hands out (audit packs, acknowledgements).
 
-The private key comes from configuration (``CABINET_SIGNING_KEY``): a base64 32-byte seed or
-a PEM private key. Public keys and signatures travel as base64 of their raw bytes.
+The private key comes from a mounted file (``CABINET_SIGNING_KEY_FILE``) or the environment
+(``CABINET_SIGNING_KEY``): a base64 32-byte seed or a PEM private key. Public keys and
+signatures travel as base64 of their raw bytes. Every signature names its key by key id,
+and verification looks the key up among all the keys Cabinet has published
+(``CABINET_SIGNING_PUBLIC_KEYS_DIR`` holds the earlier ones), so a rotation never makes
+an acknowledgement or audit pack issued before it unverifiable.
 
     cabinet-keys generate   # prints a new private key, its public key and key id
 """
@@ -10,6 +14,7 @@ import argparse
 import base64
 import binascii
 import hashlib
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -69,6 +74,22 @@ def _raw_key(text: str, what: str) -> bytes:
     if len(raw) != _KEY_BYTES:
         raise SigningKeyError(f"the {what} must be {_KEY_BYTES} bytes, not {len(raw)}")
     return raw
+
+
+def public_keys_in(directory: Path) -> dict[str, Ed25519PublicKey]:
+    """Every public key file in the directory (PEM or base64 raw), by key id. Kubernetes
+    mounts a Secret's or ConfigMap's keys as files, with dot-named links beside them: those
+    are skipped."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        try:
+            public_key = load_public_key(path.read_text())
+        except (SigningKeyError, ValueError, UnicodeDecodeError) as error:
+            raise SigningKeyError(f"{path} is not an Ed25519 public key: {error}") from error
+        keys[key_id(public_key)] = public_key
+    return keys
 
 
 def public_key_text(public_key: Ed25519PublicKey) -> str:

@@ -17,7 +17,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cabinet_common.auth.principal import Principal, PrincipalError, Role
-from cabinet_common.signing import SigningKeyError, key_id, load_private_key, load_public_key
+from cabinet_common.signing import key_id, load_private_key, public_keys_in
 
 ALGORITHM = "EdDSA"
 AUDIENCE = "cabinet"
@@ -68,18 +68,8 @@ class TrustedKey:
 
 
 def read_trusted_keys(directory: Path) -> dict[str, TrustedKey]:
-    """Every public key file in the directory (PEM or base64 raw), by key id. Kubernetes
-    mounts a Secret's keys as files, with dot-named links beside them: those are skipped."""
-    keys: dict[str, TrustedKey] = {}
-    for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        try:
-            public_key = load_public_key(path.read_text())
-        except (SigningKeyError, ValueError, UnicodeDecodeError) as error:
-            raise SigningKeyError(f"{path} is not an Ed25519 public key: {error}") from error
-        keys[key_id(public_key)] = TrustedKey(key_id(public_key), path.name, public_key)
-    return keys
+    """Every public key file in the directory, by key id."""
+    return {kid: TrustedKey(kid, directory.name, k) for kid, k in public_keys_in(directory).items()}
 
 
 class TokenVerifier:

@@ -24,6 +24,7 @@ attached file) for people; both are made from the stored bytes, the same bytes e
 import html
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +140,28 @@ def verify_document(data: bytes, public_key: Ed25519PublicKey) -> Verification:
     if not isinstance(reference, str) or not is_valid_reference(reference):
         result.problems.append("altered: the reference's check digit is wrong")
     return result
+
+
+def signature_key_id(data: bytes) -> str | None:
+    """The key id the document's signature names, if it is a document with one."""
+    try:
+        signature = json.loads(data.decode("ascii")).get("signature")
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    kid = signature.get("key_id") if isinstance(signature, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+def verify_published(data: bytes, keys: Mapping[str, Ed25519PublicKey]) -> Verification:
+    """verify_document with the key the signature names, among every key Cabinet has
+    published (keys must not be empty): documents signed before a rotation still verify."""
+    kid = signature_key_id(data)
+    key = keys.get(kid) if kid is not None else None
+    if key is None:
+        result = verify_document(data, next(iter(keys.values())))
+        result.problems.append(f"signed with a key Cabinet has not published (key id {kid!r})")
+        return result
+    return verify_document(data, key)
 
 
 def _rows(document: dict[str, Any]) -> list[tuple[str, str]]:

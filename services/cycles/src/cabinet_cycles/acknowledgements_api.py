@@ -5,8 +5,7 @@ from pydantic import BaseModel
 
 from cabinet_common.auth.api import AUTHENTICATED
 from cabinet_common.problems import Problem
-from cabinet_common.signing import SigningKeyError
-from cabinet_cycles.acknowledgements import signed_json_of, verify_document
+from cabinet_cycles.acknowledgements import signature_key_id, signed_json_of, verify_published
 from cabinet_cycles.settings import CyclesSettings
 
 router = APIRouter(tags=["acknowledgements"], dependencies=[AUTHENTICATED])
@@ -33,20 +32,21 @@ class VerificationOut(BaseModel):
     responses={503: {"description": "No signing key is configured"}},
 )
 async def verify_acknowledgement(request: Request) -> VerificationOut:
-    """Genuine: Cabinet signed it with its key and not one byte of it has changed."""
+    """Genuine: Cabinet signed it with one of the keys it has published (the one its
+    signature names), and not one byte of it has changed."""
     settings: CyclesSettings = request.app.state.settings
-    try:
-        signer = settings.signer()
-    except SigningKeyError as error:
-        raise Problem(503, "SIGNING_KEY_MISSING", str(error)) from error
+    keys = settings.published_keys()
+    if not keys:
+        raise Problem(503, "SIGNING_KEY_MISSING", "No signing key is configured")
     body = await request.body()
     if len(body) > MAX_DOCUMENT_BYTES:
         raise Problem(413, "NOT_AN_ACKNOWLEDGEMENT", "That is not an acknowledgement")
-    result = verify_document(signed_json_of(body), signer.public_key)
+    document = signed_json_of(body)
+    result = verify_published(document, keys)
     reference = (result.document or {}).get("reference")
     return VerificationOut(
         genuine=result.genuine,
         reference=reference if isinstance(reference, str) else None,
-        key_id=signer.key_id,
+        key_id=signature_key_id(document) or "",
         problems=result.problems,
     )

@@ -95,3 +95,30 @@ async def get_signing_key(request: Request) -> SigningKeyOut:
     return SigningKeyOut(
         algorithm=ALGORITHM, key_id=signer.key_id, public_key=public_key_text(signer.public_key)
     )
+
+
+class PublishedKeyOut(SigningKeyOut):
+    current: bool
+
+
+class PublishedKeysOut(BaseModel):
+    keys: list[PublishedKeyOut]
+
+
+@router.get("/signing-keys", response_model=PublishedKeysOut, dependencies=[AUTHENTICATED])
+async def get_signing_keys(request: Request) -> PublishedKeysOut:
+    """Every key Cabinet has signed with (earlier ones stay, so what they signed still
+    verifies); a signature's key_id names its key. The current one signs from now on."""
+    settings: CyclesSettings = request.app.state.settings
+    current = _signer(request).key_id
+    return PublishedKeysOut(
+        keys=[
+            PublishedKeyOut(
+                algorithm=ALGORITHM,
+                key_id=kid,
+                public_key=public_key_text(key),
+                current=kid == current,
+            )
+            for kid, key in sorted(settings.published_keys().items())
+        ]
+    )
