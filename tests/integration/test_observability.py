@@ -2,12 +2,23 @@
 endpoint moved, and the filing's spans (written by each process to its traces file) are
 one trace from the POST to AcknowledgementIssued."""
 
+import json
+from pathlib import Path
+from typing import Any
+
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cabinet_devstack.stack import Stack
 from tests.integration.conftest import Department
-from tests.integration.helpers import obligation_in_status, receipt_line, submit, unique_file
+from tests.integration.helpers import (
+    eventually,
+    obligation_in_status,
+    receipt_line,
+    submit,
+    unique_file,
+)
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -104,3 +115,64 @@ async def test_every_process_serves_metrics_that_move_with_a_filing(
     )
     assert moved("worker-temporal-sdk", "temporal_activity_execution_latency_seconds_count") >= 1
     assert moved("cycles-temporal-sdk", "temporal_request_total") >= 1
+
+
+def spans_of(traces_dir: Path) -> list[dict[str, Any]]:
+    """Every span the stack's processes have exported so far (one JSON line each)."""
+    return [
+        json.loads(line)
+        for path in sorted(traces_dir.glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+
+
+def described(span: dict[str, Any]) -> str:
+    return f"{span['resource']['attributes']['service.name']}: {span['name']}"
+
+
+async def test_one_filing_is_one_trace_from_the_post_to_its_acknowledgement(
+    stack: Stack, department: Department, intake: httpx.AsyncClient, cycles: httpx.AsyncClient
+) -> None:
+    traces_dir = stack.config.traces_dir
+    if traces_dir is None:
+        pytest.skip("this stack exports no spans (set CABINET_TRACES_DIR before `make up`)")
+    obligation_id = await file_one(stack, department, intake)
+    await obligation_in_status(cycles, department.id, obligation_id, "accepted")
+
+    def post_span() -> dict[str, Any] | None:
+        return next(
+            (
+                span
+                for span in spans_of(traces_dir)
+                if span["name"].startswith("POST /departments/{department_id}/obligations/")
+                and obligation_id in json.dumps(span["attributes"])
+            ),
+            None,
+        )
+
+    post = await eventually(_async(post_span), what="the POST's span")
+    trace_id = post["context"]["trace_id"]
+    expected = [
+        "cabinet-intake: POST /departments/{department_id}/obligations/{obligation_id}/submissions",
+        "cabinet-receipts: process form.submitted.v1",
+        "cabinet-cycles: process receipts.checked.v1",
+        "cabinet-cycles: SignalWithStartWorkflow:ObligationWorkflow",
+        "cabinet-worker: publish acknowledgement.issued.v1",
+        "cabinet-cycles: process acknowledgement.issued.v1",
+    ]
+
+    def whole_trace() -> list[str] | None:
+        names = [described(s) for s in spans_of(traces_dir) if s["context"]["trace_id"] == trace_id]
+        return names if all(name in names for name in expected) else None
+
+    names = await eventually(_async(whole_trace), what=f"every span of trace {trace_id}")
+    # The receipts check ran for this filing only: one FormSubmitted, one trace.
+    assert names.count("cabinet-receipts: process form.submitted.v1") == 1
+
+
+def _async(probe: Any) -> Any:
+    async def run() -> Any:
+        return probe()
+
+    return run

@@ -202,3 +202,17 @@ async def test_the_acknowledgement_says_a_paper_return_was_keyed_in_and_by_whom(
     paper, online = producer.acknowledgements()
     assert (paper.channel, paper.keyed_by) == ("paper", "caseworker-1")
     assert (online.channel, online.keyed_by) == ("online", "")
+
+
+async def test_a_decision_is_published_in_the_trace_of_the_filing_it_decided(
+    activities: ObligationActivities, producer: FakeProducer
+) -> None:
+    filing = "00-0af7651916cd43dd8460a211a67f2b31-b7ad6b7169203331-01"
+    traced = return_notice("TOTAL_MISMATCH")
+    traced.trace_context = {"traceparent": filing}
+    await activities.publish_return(traced)
+    await activities.publish_return(return_notice("TOTAL_MISMATCH", version=2))
+    in_trace, untraced = producer.events()
+    assert in_trace.trace is not None
+    assert in_trace.trace["traceparent"].split("-")[1] == "0af7651916cd43dd8460a211a67f2b31"
+    assert untraced.trace == {}

@@ -131,6 +131,9 @@ class ReceiptsCheckedSignal(BaseModel):
     submission_sha256: str
     receipts: list[ReceiptOutcome]
     submission_reasons: list[ReasonModel]
+    # The W3C trace context (traceparent, tracestate) of the filing being checked, so the
+    # decision's events join its trace. Defaulted: older signals replay without one.
+    trace_context: dict[str, str] = {}
 
     @property
     def all_accepted(self) -> bool:

@@ -29,6 +29,7 @@ from cabinet_common.obligation_workflow import (
     ReceiptsCheckedSignal,
     SubmissionReceived,
 )
+from cabinet_common.observability.tracing import current_trace_headers
 from cabinet_common.reasons import to_model
 from cabinet_common.signing import Signer, SigningKeyError
 from cabinet_common.temporal import refusal_is_permanent
@@ -112,6 +113,7 @@ class CyclesEventHandlers:
                 for r in checked.receipts
             ],
             submission_reasons=[to_model(reason) for reason in checked.submission_reasons],
+            trace_context=current_trace_headers(),
         )
         return Signal(obligation, SIGNAL_RECEIPTS_CHECKED, signal)
 

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
+from opentelemetry.trace import SpanKind
 from temporalio import activity
 
 from cabinet.common.v1 import types_pb2
@@ -15,6 +16,7 @@ from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import Event, timestamp
 from cabinet_common.messaging.kafka import publish
 from cabinet_common.obligation_workflow import ObligationInput
+from cabinet_common.observability.tracing import continued_span
 from cabinet_common.reasons import to_proto
 from cabinet_workflows.notifications import Notifier
 from cabinet_workflows.obligation.models import (
@@ -49,19 +51,31 @@ class ObligationActivities:
         self._notifier = notifier
 
     async def _publish(
-        self, obligation: ObligationInput, payload: Message, what: str, at: datetime
+        self,
+        obligation: ObligationInput,
+        payload: Message,
+        what: str,
+        at: datetime,
+        trace_context: dict[str, str] | None = None,
     ) -> None:
         obligation_id = obligation.obligation_id
-        await publish(
-            self._producer,
-            Event(
-                payload=payload,
-                key=obligation_id,
-                source=SOURCE,
-                id=event_id(obligation_id, what),
-                time=at,
-            ),
+        event = Event(
+            payload=payload,
+            key=obligation_id,
+            source=SOURCE,
+            id=event_id(obligation_id, what),
+            time=at,
         )
+        if not trace_context:
+            await publish(self._producer, event)
+            return
+        # The event belongs to the filing's trace, not the workflow's own (which began
+        # when the quarter opened): its span continues the filing's.
+        name = f"publish {event.topic.value}"
+        with continued_span(
+            name, trace_context, SpanKind.PRODUCER, {"cloudevents.event_id": event.id}
+        ):
+            await publish(self._producer, event)
 
     @activity.defn(name="publish_acknowledgement")
     async def publish_acknowledgement(self, notice: AcknowledgementNotice) -> None:
@@ -77,7 +91,11 @@ class ObligationActivities:
             keyed_by=ack.keyed_by or "",
         )
         await self._publish(
-            notice.obligation, payload, f"acknowledgement:{ack.version}", ack.processed_at
+            notice.obligation,
+            payload,
+            f"acknowledgement:{ack.version}",
+            ack.processed_at,
+            notice.trace_context,
         )
 
     @activity.defn(name="publish_return")
@@ -100,6 +118,7 @@ class ObligationActivities:
             payload,
             f"return:{notice.version}:{notice.returned_at.isoformat()}",
             notice.returned_at,
+            notice.trace_context,
         )
 
     @activity.defn(name="publish_status_changes")
@@ -117,7 +136,11 @@ class ObligationActivities:
                 sequence=change.sequence,
             )
             await self._publish(
-                batch.obligation, payload, f"status:{change.sequence}", change.changed_at
+                batch.obligation,
+                payload,
+                f"status:{change.sequence}",
+                change.changed_at,
+                batch.trace_context,
             )
 
     @activity.defn(name="send_reminder")

@@ -1,4 +1,6 @@
-"""Inputs of the obligation workflow's activities."""
+"""Inputs of the obligation workflow's activities. A notice's trace_context is the W3C trace
+context of the filing that led to it (empty when none did), so its event joins that
+filing's trace."""
 
 from datetime import date, datetime
 
@@ -16,6 +18,7 @@ from cabinet_common.obligation_workflow import (
 class AcknowledgementNotice(BaseModel):
     obligation: ObligationInput
     acknowledgement: Acknowledgement
+    trace_context: dict[str, str] = {}
 
 
 class ReturnNotice(BaseModel):
@@ -25,6 +28,7 @@ class ReturnNotice(BaseModel):
     reasons: list[ReasonModel]
     returned_receipts: list[ReceiptOutcome]
     returned_at: datetime
+    trace_context: dict[str, str] = {}
 
 
 class StatusChange(BaseModel):
@@ -41,6 +45,7 @@ class StatusChange(BaseModel):
 class StatusChanges(BaseModel):
     obligation: ObligationInput
     changes: list[StatusChange]
+    trace_context: dict[str, str] = {}
 
 
 class ReminderNotice(BaseModel):

@@ -110,6 +110,9 @@ class ObligationWorkflow:
         self._overdue = False
         self._escalated = False
         self._close_requested = False
+        # The trace context of the checked filing being decided (empty otherwise): what
+        # the decision publishes joins that filing's trace.
+        self._trace_context: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._record(ObligationStatus.OPEN, "Obligation opened")
 
@@ -130,8 +133,10 @@ class ObligationWorkflow:
                 await self._act_on_deadlines()
                 if self._checked is not None:
                     checked, self._checked = self._checked, None
+                    self._trace_context = checked.trace_context
                     await self._decide(checked)
                 await self._publish_changes()
+                self._trace_context = {}
             if self._close_requested:
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -427,7 +432,11 @@ class ObligationWorkflow:
         )
         await workflow.execute_activity_method(
             ObligationActivities.publish_acknowledgement,
-            AcknowledgementNotice(obligation=self._obligation, acknowledgement=acknowledgement),
+            AcknowledgementNotice(
+                obligation=self._obligation,
+                acknowledgement=acknowledgement,
+                trace_context=self._trace_context,
+            ),
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
         )
@@ -458,6 +467,7 @@ class ObligationWorkflow:
                 reasons=reasons,
                 returned_receipts=returned_receipts,
                 returned_at=workflow.now(),
+                trace_context=self._trace_context,
             ),
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
@@ -482,7 +492,9 @@ class ObligationWorkflow:
         changes, self._unpublished = self._unpublished, []
         await workflow.execute_activity_method(
             ObligationActivities.publish_status_changes,
-            StatusChanges(obligation=self._obligation, changes=changes),
+            StatusChanges(
+                obligation=self._obligation, changes=changes, trace_context=self._trace_context
+            ),
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
         )
