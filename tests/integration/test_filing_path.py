@@ -177,7 +177,9 @@ async def test_a_receipt_already_filed_by_another_filer_is_returned_as_duplicate
         )
     ).status_code == 202
     returned = await obligation_in_status(cycles, department.id, second, "returned")
-    assert "already been filed in this department" in returned["history"][-1]["detail"]
+    detail = returned["history"][-1]["detail"]
+    assert "This receipt's file has been sent before" in detail
+    assert "department" not in detail and "filer" not in detail
 
 
 async def test_opening_a_period_twice_starts_no_second_cycle(

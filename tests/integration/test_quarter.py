@@ -156,6 +156,26 @@ async def test_a_whole_quarter_from_schedule_to_sealed_audit_pack(
     )
     assert silent["history"][-1]["detail"] == "Quarter closed without an accepted return"
 
+    # Intake learns it from the events and refuses a submission at once, saying why.
+    for filer_id, code in (
+        ("silent-filer", "OBLIGATION_CLOSED"),
+        ("waived-filer", "OBLIGATION_WAIVED"),
+    ):
+        obligation_id = obligations[filer_id]["obligation_id"]
+        await eventually(
+            partial(_settled_in_intake, intake, department_id, obligation_id),
+            what=f"intake to hear {filer_id}'s obligation is settled",
+        )
+        too_late = await submit(
+            intake,
+            department_id,
+            obligation_id,
+            [receipt_line("2026-05-05", 100)],
+            [unique_file(filer_id)],
+        )
+        assert too_late.status_code == 409, too_late.text
+        assert too_late.json()["code"] == code
+
     pack = await cycles.get(f"{form_type}/periods/{PAST_QUARTER}/audit-pack")
     assert pack.status_code == 200
     assert (
@@ -225,3 +245,11 @@ def _verify(pack_file: Path, public_key: str) -> subprocess.CompletedProcess[str
         text=True,
         timeout=60,
     )
+
+
+async def _settled_in_intake(
+    intake: httpx.AsyncClient, department_id: str, obligation_id: str
+) -> str | None:
+    response = await intake.get(f"/departments/{department_id}/obligations/{obligation_id}")
+    settled: str | None = response.json()["settled_status"]
+    return settled

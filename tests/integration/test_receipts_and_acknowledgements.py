@@ -5,6 +5,7 @@ signed acknowledgement fetched as JSON, HTML and PDF and verified."""
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,7 +28,7 @@ async def test_files_are_refused_by_content_naming_each_file(
 ) -> None:
     obligation_id = department.obligation_id("filer-a")
     day = department.day(3)
-    lines = [receipt_line(day, 100 + i, payee=f"Payee {i}") for i in range(5)]
+    lines = [receipt_line(day, 100 + i, payee=f"Payee {i}") for i in range(6)]
     refused = await submit(
         intake,
         department.id,
@@ -38,9 +39,17 @@ async def test_files_are_refused_by_content_naming_each_file(
             receipt_files.truncated(receipt_files.pdf()),
             receipt_files.pdf(password="secret"),
             b"MZ\x90\x00" + uuid.uuid4().bytes,
+            b"<!DOCTYPE html>\n<html><body>Your receipt, thank you</body></html>\n",
             unique_file("fine"),
         ],
-        file_names=["empty.pdf", "cut.pdf", "locked.pdf", "..\\..\\evil.exe.pdf", "ok.pdf"],
+        file_names=[
+            "empty.pdf",
+            "cut.pdf",
+            "locked.pdf",
+            "..\\..\\evil.exe.pdf",
+            "receipt.csv",
+            "ok.pdf",
+        ],
     )
     assert refused.status_code == 422, refused.text
     errors = refused.json()["errors"]
@@ -49,6 +58,7 @@ async def test_files_are_refused_by_content_naming_each_file(
         (2, "FILE_UNREADABLE"),
         (3, "FILE_PASSWORD_PROTECTED"),
         (4, "FILE_TYPE_NOT_ACCEPTED"),
+        (5, "FILE_CSV_NOT_READABLE"),
     ]
     assert errors[0]["detail"] == "The selected file is empty (empty.pdf, file 1)"
     assert errors[2]["detail"].startswith("The selected file is password protected")
@@ -161,8 +171,10 @@ async def test_a_possible_duplicate_is_held_for_a_caseworker_who_accepts_it(
         detail = body["history"][-1]["detail"]
         return body if "held for a caseworker" in detail else None
 
-    obligation = await eventually(held, what="the submission to be held")
+    obligation: Any = await eventually(held, what="the submission to be held")
     assert obligation["status"] == "checking"
+    # The flag is a code in the cycles API too, as in the receipts API and the events.
+    assert [r["code"] for r in obligation["history"][-1]["reasons"]] == ["POSSIBLE_DUPLICATE"]
     queue = (await cycles.get(f"/departments/{department.id}/queue")).json()
     assert second in {item["obligation_id"] for item in queue}
 

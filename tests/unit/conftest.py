@@ -6,11 +6,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.temporal_support import FakeObligationActivities, obligation_worker, time_skipping_env
 from tests.unit.intake_support import Intake, running_intake
+
+# No deadline per example: on 2 shared cores one example can take 300 ms, and a test's
+# outcome must not depend on timing (speed is for `make bench`).
+settings.register_profile("cabinet", deadline=None)
+settings.load_profile("cabinet")
 
 
 @pytest.fixture

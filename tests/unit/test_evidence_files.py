@@ -56,7 +56,18 @@ LIMIT = 10 * 1024 * 1024
         ),
         ("a zip", b"PK\x03\x04" + bytes(100), FileProblemCode.NOT_ACCEPTED_TYPE),
         ("binary noise", bytes(range(256)) * 4, FileProblemCode.NOT_ACCEPTED_TYPE),
-        ("ragged text", b"a,b,c\n1\n", FileProblemCode.NOT_ACCEPTED_TYPE),
+        ("ragged text", b"a,b,c\n1\n", FileProblemCode.CSV_NOT_READABLE),
+        (
+            "a web page",
+            b"<!DOCTYPE html>\n<html><body><p>Receipt, thanks</p></body></html>\n",
+            FileProblemCode.CSV_NOT_READABLE,
+        ),
+        (
+            "prose in a .txt",
+            b"Dear Sir\nPlease find my receipt enclosed.\nYours\n",
+            FileProblemCode.CSV_NOT_READABLE,
+        ),
+        ("a header alone", b"date,payee,amount\n", FileProblemCode.CSV_NOT_READABLE),
         ("Latin-1 text", "caf\xe9,1\n".encode("latin-1"), FileProblemCode.NOT_ACCEPTED_TYPE),
     ],
 )

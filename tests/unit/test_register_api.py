@@ -208,6 +208,21 @@ async def test_an_import_with_a_bad_row_changes_nothing_and_says_which_rows(
 async def test_an_import_must_be_csv(cycles: httpx.AsyncClient) -> None:
     response = await cycles.post(f"{DEPARTMENT}/filers/import", json={"filer_id": "acme-ltd"})
     assert response.status_code == 415
+    assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+async def test_put_on_the_import_route_creates_no_filer_called_import(
+    cycles: httpx.AsyncClient,
+) -> None:
+    before = await filers(cycles)
+    response = await cycles.put(
+        f"{DEPARTMENT}/filers/import",
+        json={"name": "Import", "contact_email": "a@b.example", "form_type_ids": ["vat-return"]},
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert await filers(cycles) == before
 
 
 async def test_a_filer_put_one_at_a_time_needs_known_form_types(

@@ -211,6 +211,11 @@ def _documented(app: FastAPI) -> dict[str, Any]:
         components.pop(name, None)
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            if "requestBody" in operation:
+                # Starlette's own answer to a body it cannot parse at all.
+                operation["responses"].setdefault(
+                    "400", {"description": "The body cannot be parsed"}
+                )
             for status, answer in operation.get("responses", {}).items():
                 if str(status)[0] in "45":
                     if answer.get("description") == "Validation Error":

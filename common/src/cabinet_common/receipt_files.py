@@ -24,6 +24,7 @@ class FileProblemCode(StrEnum):
     EMPTY = "FILE_EMPTY"
     TOO_LARGE = "FILE_TOO_LARGE"
     NOT_ACCEPTED_TYPE = "FILE_TYPE_NOT_ACCEPTED"
+    CSV_NOT_READABLE = "FILE_CSV_NOT_READABLE"
     PASSWORD_PROTECTED = "FILE_PASSWORD_PROTECTED"
     UNREADABLE = "FILE_UNREADABLE"
     SUBMISSION_TOO_LARGE = "FILES_TOO_LARGE"
@@ -55,27 +56,42 @@ def screen_file(content: bytes, max_bytes: int) -> str | FileProblem:
         return PNG
     if content.startswith(_JPEG_SIGNATURE):
         return JPEG
-    if is_csv(content):
-        return CSV
-    return FileProblem(
-        FileProblemCode.NOT_ACCEPTED_TYPE, "The selected file must be a PDF, PNG, JPG or CSV"
-    )
+    text = _text(content)
+    if text is None:
+        return FileProblem(
+            FileProblemCode.NOT_ACCEPTED_TYPE, "The selected file must be a PDF, PNG, JPG or CSV"
+        )
+    if not is_readable_csv(text):
+        return FileProblem(
+            FileProblemCode.CSV_NOT_READABLE,
+            "The selected CSV file must have a header row and a row for each receipt line, "
+            "with the same columns (at least 2) in every row",
+        )
+    return CSV
 
 
-def is_csv(content: bytes) -> bool:
-    """UTF-8 text (a BOM allowed) without control characters, that the csv module reads
-    into at least one row with the same number of columns in every row."""
+def _text(content: bytes) -> str | None:
+    """UTF-8 text (a BOM allowed) without control characters, or None."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return False
+        return None
     if any(unicodedata.category(c) == "Cc" and c not in "\r\n\t" for c in text):
-        return False
+        return None
+    return text
+
+
+def is_readable_csv(text: str) -> bool:
+    """Lines Cabinet can read: a header row and at least one more, every row with the
+    same number of columns, at least 2. A web page or prose is text but not this."""
+    if text.lstrip().startswith("<"):
+        return False  # markup: an HTML or XML page
     try:
         rows = [row for row in csv.reader(io.StringIO(text, newline=""), strict=True) if row]
     except csv.Error:
         return False
-    return bool(rows) and len({len(row) for row in rows}) == 1
+    widths = {len(row) for row in rows}
+    return len(rows) >= 2 and len(widths) == 1 and widths.pop() >= 2
 
 
 def display_name(client_name: str | None) -> str:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from cabinet_common.auth.api import AUTHENTICATED
-from cabinet_common.problems import Problem
+from cabinet_common.problems import Problem, responses
 from cabinet_cycles.acknowledgements import signature_key_id, signed_json_of, verify_published
 from cabinet_cycles.settings import CyclesSettings
 
@@ -29,7 +29,9 @@ class VerificationOut(BaseModel):
             "description": "The acknowledgement exactly as fetched (JSON), or its PDF",
         }
     },
-    responses={503: {"description": "No signing key is configured"}},
+    responses=responses(
+        {413: "Too large to be an acknowledgement", 503: "No signing key is configured"}
+    ),
 )
 async def verify_acknowledgement(request: Request) -> VerificationOut:
     """Genuine: Cabinet signed it with one of the keys it has published (the one its

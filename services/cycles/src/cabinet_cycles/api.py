@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
 from cabinet_common.auth.principal import ADMINISTRATION, STAFF, Principal
-from cabinet_common.obligation_workflow import ObligationStatus
-from cabinet_common.problems import Problem
+from cabinet_common.obligation_workflow import ObligationStatus, ReasonModel
+from cabinet_common.problems import Problem, responses
 from cabinet_common.quarter_workflow import QuarterKey
 from cabinet_common.service import DbSession
 from cabinet_cycles.acknowledgements import render_html, render_pdf
@@ -36,6 +36,7 @@ from cabinet_cycles.tables import (
 
 router = APIRouter(prefix="/departments/{department_id}", dependencies=[DEPARTMENT_MEMBERS])
 NO_OBLIGATION = "No such obligation in this department"
+_NOT_ISSUED = "No such obligation, or its acknowledgement is not issued yet"
 SlugPath = Annotated[str, Slug]
 
 
@@ -176,7 +177,12 @@ async def obligation_status_counts(
     )
 
 
-@router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["obligations"])
+@router.get(
+    "/obligations/{obligation_id}",
+    response_model=ObligationOut,
+    tags=["obligations"],
+    responses=responses({404: "No such obligation in this department"}),
+)
 async def get_obligation(
     department_id: str,
     obligation_id: str,
@@ -192,7 +198,10 @@ async def get_obligation(
     "/obligations/{obligation_id}/acknowledgement",
     tags=["obligations"],
     response_class=Response,
-    responses={200: {"content": {"application/json": {}}}, 404: {"description": "Not issued yet"}},
+    responses={
+        200: {"content": {"application/json": {}}},
+        404: {"description": _NOT_ISSUED},
+    },
 )
 async def get_acknowledgement(
     department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
@@ -206,7 +215,10 @@ async def get_acknowledgement(
     "/obligations/{obligation_id}/acknowledgement.html",
     tags=["obligations"],
     response_class=Response,
-    responses={200: {"content": {"text/html": {}}}, 404: {"description": "Not issued yet"}},
+    responses={
+        200: {"content": {"text/html": {}}},
+        404: {"description": _NOT_ISSUED},
+    },
 )
 async def get_acknowledgement_html(
     department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
@@ -220,7 +232,10 @@ async def get_acknowledgement_html(
     "/obligations/{obligation_id}/acknowledgement.pdf",
     tags=["obligations"],
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "Not issued yet"}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        404: {"description": _NOT_ISSUED},
+    },
 )
 async def get_acknowledgement_pdf(
     department_id: str, obligation_id: str, session: DbSession, principal: CurrentPrincipal
@@ -280,7 +295,13 @@ def _obligation_out(obligation: Obligation, request: Request) -> ObligationOut:
         workflow_url=workflow_url(settings, obligation.workflow_id),
         acknowledgement_url=f"{base}/acknowledgement" if obligation.status == "accepted" else None,
         history=[
-            HistoryOut(at=h.at, status=h.status, actor=h.actor, detail=h.detail)
+            HistoryOut(
+                at=h.at,
+                status=h.status,
+                actor=h.actor,
+                detail=h.detail,
+                reasons=[ReasonModel.model_validate(r) for r in h.reasons or []],
+            )
             for h in obligation.history
         ],
     )

@@ -27,13 +27,21 @@ from cabinet_common.obligation_workflow import (
     ReturnDecision,
     WaiveAction,
 )
-from cabinet_common.problems import Problem
+from cabinet_common.problems import Problem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.form_types import form_type_version
 from cabinet_cycles.tables import Obligation
 
 router = APIRouter(
-    prefix="/departments/{department_id}", tags=["caseworkers"], dependencies=[DEPARTMENT_MEMBERS]
+    prefix="/departments/{department_id}",
+    tags=["caseworkers"],
+    dependencies=[DEPARTMENT_MEMBERS],
+    responses=responses(
+        {
+            404: "No such obligation in this department",
+            409: "The decision does not apply to the obligation as it stands",
+        }
+    ),
 )
 
 # Checking includes submissions held for a caseworker because a receipt was flagged (a

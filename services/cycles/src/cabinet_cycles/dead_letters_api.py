@@ -8,7 +8,7 @@ with no such key (undecodable ones) are for the platform's `cabinet-dlq` command
 from datetime import UTC, datetime
 from typing import cast
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import STAFF
 from cabinet_common.messaging import dead_letters
 from cabinet_common.messaging.dead_letters import DeadLetter
+from cabinet_common.problems import Problem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import Obligation
@@ -26,6 +27,7 @@ router = APIRouter(
     tags=["operations"],
     dependencies=[DEPARTMENT_MEMBERS, allow(STAFF)],
 )
+_UNKNOWN = responses({404: "No such dead letter in this department"})
 
 
 class DeadLetterOut(BaseModel):
@@ -108,7 +110,7 @@ async def list_dead_letters(
     return [_out(letter, now) for letter in await _of_department(session, department_id, letters)]
 
 
-@router.post("/redrive", response_model=RedriveOut)
+@router.post("/redrive", response_model=RedriveOut, responses=_UNKNOWN)
 async def redrive(
     department_id: str, body: RedriveIn, session: DbSession, request: Request
 ) -> RedriveOut:
@@ -120,9 +122,7 @@ async def redrive(
     by_ref = {letter.ref: letter for letter in letters}
     unknown = [ref for ref in body.refs if ref not in by_ref]
     if unknown:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"No such dead letter here: {', '.join(unknown)}"
-        )
+        raise Problem(404, "NO_SUCH_DEAD_LETTER", f"No such dead letter here: {', '.join(unknown)}")
     redriven = await dead_letters.redrive(_settings(request), [by_ref[r] for r in body.refs])
     now = datetime.now(UTC)
     return RedriveOut(redriven=[_out(letter, now) for letter in redriven])

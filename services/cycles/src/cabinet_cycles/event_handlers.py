@@ -138,6 +138,7 @@ class CyclesEventHandlers:
                 status=changed.to_status,
                 actor=changed.actor,
                 detail=changed.reason,
+                reasons=[to_model(r).model_dump() for r in changed.reasons],
             )
         )
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, EmailStr, TypeAdapter, ValidationError
 COLUMNS = ("filer_id", "name", "contact_email", "form_type_ids")
 FORM_TYPE_SEPARATOR = ";"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+# Words of the register's own routes (/filers/import), never a filer id.
+RESERVED_FILER_IDS = frozenset({"import"})
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 MAX_NAME_LENGTH = 200
 
@@ -116,6 +118,8 @@ def _row_errors(values: dict[str, str], known_form_type_ids: Collection[str]) ->
         errors.append(
             f"Filer id {filer_id!r} must be lower-case letters, digits and hyphens, like acme-ltd"
         )
+    elif filer_id in RESERVED_FILER_IDS:
+        errors.append(f"Filer id {filer_id!r} is a word Cabinet keeps for itself: choose another")
     if not name:
         errors.append("Enter a name")
     elif len(name) > MAX_NAME_LENGTH:

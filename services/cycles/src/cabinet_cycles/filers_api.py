@@ -12,7 +12,7 @@ from cabinet_common.auth.principal import ADMINISTRATION, STAFF
 from cabinet_common.problems import Problem, ProblemItem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
-from cabinet_cycles.filer_import import FilerRow, read_register
+from cabinet_cycles.filer_import import RESERVED_FILER_IDS, FilerRow, read_register
 from cabinet_cycles.schemas import (
     FilerImportReport,
     FilerIn,
@@ -66,10 +66,29 @@ async def get_filer(
     return _filer_out(filer)
 
 
-@router.put("/{filer_id}", response_model=FilerOut, dependencies=[allow(ADMINISTRATION)])
+@router.put(
+    "/{filer_id}",
+    response_model=FilerOut,
+    dependencies=[allow(ADMINISTRATION)],
+    responses=responses(
+        {
+            404: "No such department",
+            405: "`import` is not a filer id: send the register with POST .../filers/import",
+            422: "The filer is not valid, or names a form type the department does not have",
+        }
+    ),
+)
 async def put_filer(
     department_id: str, filer_id: SlugPath, body: FilerIn, session: DbSession
 ) -> FilerOut:
+    if filer_id in RESERVED_FILER_IDS:
+        # PUT .../filers/import: the import route, sent with the wrong method.
+        raise Problem(
+            405,
+            "METHOD_NOT_ALLOWED",
+            "Send a register to import with POST .../filers/import",
+            headers={"Allow": "POST"},
+        )
     async with session.begin():
         await department_or_404(session, department_id)
         known = await _form_type_ids(session, department_id)

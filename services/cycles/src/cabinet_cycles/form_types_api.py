@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import ADMINISTRATION
 from cabinet_common.form_types.definition import FormTypeDefinition
-from cabinet_common.problems import Problem
+from cabinet_common.problems import Problem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
 from cabinet_cycles.form_types import (
@@ -27,6 +27,7 @@ router = APIRouter(
     prefix="/departments/{department_id}/form-types",
     tags=["register"],
     dependencies=[DEPARTMENT_MEMBERS],
+    responses=responses({404: "No such department, or no such form type in it"}),
 )
 SlugPath = Annotated[str, Slug]
 
@@ -82,6 +83,13 @@ _DEFINITION_BODY: dict[str, Any] = {
     response_model=FormTypeVersionOut,
     openapi_extra=_DEFINITION_BODY,
     dependencies=[allow(ADMINISTRATION)],
+    responses=responses(
+        {
+            413: "The definition is too large",
+            415: "Not sent as JSON or YAML",
+            422: "Not a valid definition: each problem listed",
+        }
+    ),
 )
 async def put_form_type(
     department_id: str,

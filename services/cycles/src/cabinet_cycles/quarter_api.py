@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import OPERATIONS, STAFF
 from cabinet_common.form_types import periods
-from cabinet_common.problems import Problem
+from cabinet_common.problems import Problem, responses
 from cabinet_common.quarter_workflow import (
     QUERY_PROGRESS,
     SIGNAL_CLOSE_NOW,
@@ -32,6 +32,12 @@ router = APIRouter(
     prefix="/departments/{department_id}/form-types/{form_type_id}",
     tags=["quarters"],
     dependencies=[DEPARTMENT_MEMBERS],
+    responses=responses(
+        {
+            404: "No such form type (or period, or schedule) in this department",
+            503: "Temporal cannot be reached right now: try again (Retry-After)",
+        }
+    ),
 )
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.obligation_workflow import ReasonModel
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -57,6 +58,10 @@ class HistoryOut(BaseModel):
     status: str
     actor: str
     detail: str
+    reasons: list[ReasonModel] = Field(
+        default_factory=list,
+        description="The change's coded reasons, e.g. POSSIBLE_DUPLICATE for a held version",
+    )
 
 
 class ObligationOut(BaseModel):

@@ -124,6 +124,9 @@ class ObligationHistory(Base):
     status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(100))
     detail: Mapped[str] = mapped_column(String(4000))
+    # The coded reasons of the change ({code, message, field_id}), e.g. POSSIBLE_DUPLICATE
+    # for a held version; null for rows written before they were kept.
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class QuarterClosure(Base):

@@ -21,6 +21,7 @@ from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, ensure
 from cabinet_common.auth.principal import CASEWORK, Principal, Role
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.known_form_types import known_definition
+from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_common.observability.metrics import SUBMISSIONS
 from cabinet_common.problems import Problem, ProblemItem, refused, responses, validation_problem
 from cabinet_common.service import DbSession
@@ -47,14 +48,19 @@ from cabinet_intake.submissions import (
     EventTooLarge,
     IdempotencyConflict,
     ObligationAlreadyAccepted,
+    ObligationNoLongerTaken,
     UploadedFile,
     take_submission,
 )
 from cabinet_intake.tables import KnownObligation, Submission, SubmissionReturn
+from cabinet_intake.utf8_fields import Utf8FormRoute
 from cabinet_intake.versions import KeepRefused, diff, version_out
 
 router = APIRouter(
-    prefix="/departments/{department_id}", tags=["submissions"], dependencies=[DEPARTMENT_MEMBERS]
+    prefix="/departments/{department_id}",
+    tags=["submissions"],
+    dependencies=[DEPARTMENT_MEMBERS],
+    route_class=Utf8FormRoute,
 )
 NO_OBLIGATION = "No such obligation in this department"
 NO_SUBMISSION = "No such submission in this department"
@@ -168,6 +174,7 @@ async def _check_answers(
     response_model=SubmissionAccepted,
     responses=responses(
         {
+            400: "A form field is not UTF-8 text (NOT_UTF8), or the form cannot be parsed",
             403: "Online: only the filer (or its filing software); paper: only a caseworker",
             404: "No such obligation in this department (or not this filer's)",
             409: "Key reused for a different submission, the obligation already accepted, "
@@ -265,6 +272,8 @@ async def submit(
                 f"The answers and receipt details come to {error.size:,} bytes, over the"
                 f" {error.limit:,} Cabinet can pass on; shorten the longest answers",
             ) from error
+        except ObligationNoLongerTaken as error:
+            raise _no_longer_taken(error) from error
         except KeepRefused as error:
             raise refused(
                 [
@@ -305,6 +314,22 @@ def _refusal_outcome(refusal: Problem) -> str:
         status.HTTP_404_NOT_FOUND: "refused_unknown_obligation",
         status.HTTP_409_CONFLICT: "refused_conflict",
     }.get(refusal.status, "refused_invalid")
+
+
+def _no_longer_taken(error: ObligationNoLongerTaken) -> Problem:
+    # From the exception: the obligation row expired when its transaction rolled back.
+    if error.settled_status == ObligationStatus.WAIVED:
+        return Problem(
+            status.HTTP_409_CONFLICT,
+            "OBLIGATION_WAIVED",
+            "This return no longer needs to be sent: a caseworker waived it",
+        )
+    return Problem(
+        status.HTTP_409_CONFLICT,
+        "OBLIGATION_CLOSED",
+        f"This return can no longer be sent: the period {error.period_key} has closed "
+        "without an accepted return",
+    )
 
 
 async def _take_with_one_retry(
@@ -354,6 +379,7 @@ async def get_obligation(
         submission_id=submission.submission_id if submission else None,
         current_version=submission.current_version if submission else None,
         acknowledgement_reference=obligation.acknowledgement_reference,
+        settled_status=obligation.settled_status,
     )
 
 

@@ -10,6 +10,7 @@ from cabinet.obligations.v1 import events_pb2
 from cabinet_common.events import Event, Topic
 from cabinet_common.known_form_types import on_form_type_published
 from cabinet_common.messaging.consumer import Handler, PermanentError
+from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_intake.tables import (
     KnownObligation,
     ReturnedReceipt,
@@ -89,9 +90,26 @@ async def on_submission_returned(session: AsyncSession, event: Event) -> None:
     )
 
 
+# Statuses in which an obligation takes no submission (accepted is known from its
+# acknowledgement).
+_NO_LONGER_TAKEN = frozenset({ObligationStatus.WAIVED, ObligationStatus.CLOSED})
+
+
+async def on_obligation_status_changed(session: AsyncSession, event: Event) -> None:
+    """Whether the obligation can still be filed: intake refuses a submission at once for
+    one that was waived or whose period closed, rather than take it into a closed cycle."""
+    changed = event.payload_as(events_pb2.ObligationStatusChanged)
+    obligation = await session.get(KnownObligation, changed.obligation.obligation_id)
+    if obligation is None:
+        return  # not opened here (yet): a submission for it is a 404 anyway
+    settled = changed.to_status in _NO_LONGER_TAKEN
+    obligation.settled_status = changed.to_status if settled else None
+
+
 HANDLERS: dict[Topic, Handler] = {
     Topic.FORM_TYPE_PUBLISHED: on_form_type_published,
     Topic.OBLIGATION_OPENED: on_obligation_opened,
     Topic.ACKNOWLEDGEMENT_ISSUED: on_acknowledgement_issued,
     Topic.SUBMISSION_RETURNED: on_submission_returned,
+    Topic.OBLIGATION_STATUS_CHANGED: on_obligation_status_changed,
 }

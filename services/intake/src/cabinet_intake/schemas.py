@@ -157,3 +157,8 @@ class ObligationOut(BaseModel):
     submission_id: str | None
     current_version: int | None
     acknowledgement_reference: str | None
+    settled_status: Literal["waived", "closed"] | None = Field(
+        default=None,
+        description='"waived" or "closed" (its period closed without an accepted return) once '
+        "it takes no submission: one is then refused with a 409",
+    )

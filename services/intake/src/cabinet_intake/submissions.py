@@ -56,6 +56,15 @@ class ObligationAlreadyAccepted(Exception):
         self.reference = reference
 
 
+class ObligationNoLongerTaken(Exception):
+    """Waived, or its period closed without an accepted return."""
+
+    def __init__(self, settled_status: str, period_key: str) -> None:
+        super().__init__(settled_status)
+        self.settled_status = settled_status
+        self.period_key = period_key
+
+
 def _sha256(canonical: object) -> str:
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode()).hexdigest()
@@ -166,6 +175,8 @@ async def take_submission(
         return _accepted(obligation, earlier), False
     if obligation.acknowledgement_reference is not None:
         raise ObligationAlreadyAccepted(obligation.acknowledgement_reference)
+    if obligation.settled_status is not None:
+        raise ObligationNoLongerTaken(obligation.settled_status, obligation.period_key)
 
     submission = await session.scalar(
         select(Submission).where(Submission.obligation_id == obligation.obligation_id)

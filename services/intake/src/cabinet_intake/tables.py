@@ -35,6 +35,9 @@ class KnownObligation(Base):
     form_type_version: Mapped[int] = mapped_column(Integer, default=0)
     # Set from AcknowledgementIssued: an accepted obligation takes no new version.
     acknowledgement_reference: Mapped[str | None] = mapped_column(String(12))
+    # Set from ObligationStatusChanged: "waived" or "closed" (its period closed without an
+    # accepted return); such an obligation takes no submission.
+    settled_status: Mapped[str | None] = mapped_column(String(20))
 
 
 class Submission(Base):

@@ -175,7 +175,8 @@ def check_receipt(
         reasons.append(
             reason(
                 Code.REASON_CODE_DUPLICATE_RECEIPT,
-                "This file has already been filed in this department",
+                # Says nothing of who sent it before: it may have been another business.
+                "This receipt's file has been sent before. Each receipt needs its own file",
             )
         )
     elif repeated_in_submission:
@@ -270,13 +271,13 @@ def check_submission(
             and not exact_duplicate
             and (others or key in seen_lines)
         ):
-            where = "another filer in this department" if others else "this submission"
+            # The filer may read this: it never says whether another business sent it.
             flags.append(
                 reason(
                     Code.REASON_CODE_POSSIBLE_DUPLICATE,
-                    f"A receipt from {line.payee} for {_amount(line)} dated "
-                    f"{_day(date.fromisoformat(line.date))} was already filed by {where}: "
-                    "a caseworker will check it is not the same expense",
+                    f"The receipt from {line.payee} for {_amount(line)} dated "
+                    f"{_day(date.fromisoformat(line.date))} looks like one sent before: "
+                    "a person will check it is not the same expense",
                 )
             )
         seen_files.add(line.file_sha256)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from cabinet_common.auth.api import AUTHENTICATED, DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import STAFF
-from cabinet_common.problems import Problem
+from cabinet_common.problems import Problem, responses
 from cabinet_common.service import DbSession
 from cabinet_common.signing import ALGORITHM, Signer, SigningKeyError, public_key_text
 from cabinet_cycles.audit import store
@@ -23,6 +23,7 @@ from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import OpenedPeriod
 
 router = APIRouter(tags=["audit"])
+_PERIOD_ANSWERS = responses({404: "No such period has been opened"})
 PERIOD = "/departments/{department_id}/form-types/{form_type_id}/periods/{period_key}"
 
 
@@ -52,6 +53,7 @@ def _signer(request: Request) -> Signer:
     PERIOD + "/audit",
     response_model=list[AuditRecord],
     dependencies=[DEPARTMENT_MEMBERS, allow(STAFF)],
+    responses=_PERIOD_ANSWERS,
 )
 async def get_audit_records(
     department_id: str, form_type_id: str, period_key: str, session: DbSession
@@ -67,6 +69,7 @@ async def get_audit_records(
     response_class=Response,
     responses={
         200: {"content": {"application/json": {}}},
+        **_PERIOD_ANSWERS,
         503: {"description": "No signing key is configured"},
     },
 )
