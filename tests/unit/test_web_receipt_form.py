@@ -52,7 +52,7 @@ def test_nothing_typed() -> None:
     line, problems = read({})
     assert line is None
     assert messages(problems) == {
-        "date": "Enter the date on the receipt",
+        "date-day": "Enter the date on the receipt",  # linked to the day input
         "amount": "Enter the amount on the receipt",
         "payee": "Enter who the receipt is from",
         "category": "Enter a category",
@@ -60,24 +60,35 @@ def test_nothing_typed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("changes", "message", "link"),
     [
-        ({"date-day": ""}, "Date on the receipt must include a day"),
-        ({"date-day": "", "date-year": ""}, "Date on the receipt must include a day and year"),
-        ({"date-day": "31", "date-month": "11"}, "Date on the receipt must be a real date"),
-        ({"date-month": "Nov"}, "Date on the receipt must be a real date"),
-        ({"date-year": "26"}, "Year must include 4 numbers"),
+        ({"date-day": ""}, "Date on the receipt must include a day", "date-day"),
+        (
+            {"date-month": "", "date-year": ""},
+            "Date on the receipt must include a month and year",
+            "date-month",
+        ),
+        (
+            {"date-day": "31", "date-month": "11"},
+            "Date on the receipt must be a real date",
+            "date-day",
+        ),
+        ({"date-month": "Nov"}, "Date on the receipt must be a real date", "date-day"),
+        ({"date-year": "26"}, "Year must include 4 numbers", "date-year"),
         (
             {"date-month": "9"},
             "Date on the receipt must be between 1 October 2026 and 31 December 2026",
+            "date-day",
         ),
-        ({"date-day": "29"}, "Date on the receipt must be today or in the past"),
+        ({"date-day": "29"}, "Date on the receipt must be today or in the past", "date-day"),
     ],
 )
-def test_dates(changes: dict[str, str], message: str) -> None:
+def test_dates(changes: dict[str, str], message: str, link: str) -> None:
+    """The summary links each date problem to an input that takes the focus."""
     line, problems = read({**GOOD, **changes})
     assert line is None
-    assert messages(problems) == {"date": message}
+    assert messages(problems) == {link: message}
+    assert problems.message("date") == {"text": message}
 
 
 def test_a_future_date_is_taken_when_the_form_allows_it() -> None:

@@ -19,17 +19,25 @@ def select_items(
 @dataclass
 class Problems:
     _items: list[tuple[str, str]] = field(default_factory=list)
+    # Where the summary's link goes when it is not the field's own id: a date input's
+    # first wrong part (date-day), which takes the focus.
+    _anchors: dict[str, str] = field(default_factory=dict)
 
-    def add(self, field_id: str, message: str) -> None:
+    def add(self, field_id: str, message: str, anchor: str | None = None) -> None:
         if field_id not in dict(self._items):
             self._items.append((field_id, message))
+            if anchor:
+                self._anchors[field_id] = anchor
 
     def __bool__(self) -> bool:
         return bool(self._items)
 
     def summary(self) -> list[dict[str, str]]:
         """Items for govukErrorSummary's errorList."""
-        return [{"text": message, "href": f"#{field_id}"} for field_id, message in self._items]
+        return [
+            {"text": message, "href": f"#{self._anchors.get(field_id, field_id)}"}
+            for field_id, message in self._items
+        ]
 
     def message(self, field_id: str) -> dict[str, Any] | None:
         """Params for a component's errorMessage (None: no error on this field)."""

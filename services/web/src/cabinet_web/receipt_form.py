@@ -97,35 +97,44 @@ def read_line(
     return ReceiptLine(receipt_date, amount, payee, category)
 
 
+# The error summary links a date problem to the day input (or the first part missing).
+DAY = "date-day"
+
+
 def _read_date(posted: Mapping[str, str], rules: ReceiptRules, problems: Problems) -> date | None:
     parts = {part: posted.get(f"date-{part}", "").strip() for part in DATE_PARTS}
     missing = [part for part in DATE_PARTS if not parts[part]]
     if len(missing) == len(DATE_PARTS):
-        problems.add("date", "Enter the date on the receipt")
+        problems.add("date", "Enter the date on the receipt", DAY)
         return None
     if missing:
-        problems.add("date", f"Date on the receipt must include a {' and '.join(missing)}")
+        problems.add(
+            "date",
+            f"Date on the receipt must include a {' and '.join(missing)}",
+            f"date-{missing[0]}",
+        )
         return None
     if not all(parts[part].isdigit() for part in DATE_PARTS):
-        problems.add("date", "Date on the receipt must be a real date")
+        problems.add("date", "Date on the receipt must be a real date", DAY)
         return None
     if len(parts["year"]) != 4:
-        problems.add("date", "Year must include 4 numbers")
+        problems.add("date", "Year must include 4 numbers", "date-year")
         return None
     try:
         receipt_date = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError:
-        problems.add("date", "Date on the receipt must be a real date")
+        problems.add("date", "Date on the receipt must be a real date", DAY)
         return None
     if not rules.period_start <= receipt_date <= rules.period_end:
         problems.add(
             "date",
             f"Date on the receipt must be between {long_date(rules.period_start)} and "
             f"{long_date(rules.period_end)}",
+            DAY,
         )
         return None
     if rules.refuse_future_dates and receipt_date > rules.today:
-        problems.add("date", "Date on the receipt must be today or in the past")
+        problems.add("date", "Date on the receipt must be today or in the past", DAY)
         return None
     return receipt_date
 

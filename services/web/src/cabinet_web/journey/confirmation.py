@@ -20,7 +20,11 @@ _TITLES = {
     "closed": "You cannot send this return",
     "returned": "Your return was sent back to you",
     "accepted": "Return accepted",
+    "preparing": "Return accepted",
+    "held": "A person is checking your return",
 }
+# How long a person's check of a held return takes, as the filer is told.
+HELD_CHECK_WORKING_DAYS = 5
 ACKNOWLEDGEMENT_CSP = (
     "sandbox; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
@@ -48,6 +52,7 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
             _TITLES.get(state, "Return sent"),
             state=state,
             acknowledgement=acknowledgement,
+            held_check_days=HELD_CHECK_WORKING_DAYS,
         )
 
     @router.get(base + "/acknowledgement.html")
@@ -99,7 +104,18 @@ def _state(filing: Filing, acknowledgement: dict[str, Any] | None) -> str:
         return "returned"
     if _accepted(filing):
         return "preparing"
+    if _held(filing):
+        return "held"
     return "checking"
+
+
+def _held(filing: Filing) -> bool:
+    """Held for a caseworker: still checking, its last change giving coded reasons (flags
+    such as POSSIBLE_DUPLICATE)."""
+    history = filing.obligation.get("history") or []
+    return filing.obligation["status"] == "checking" and bool(
+        history and history[-1].get("reasons")
+    )
 
 
 def _accepted(filing: Filing) -> bool:

@@ -46,6 +46,12 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
         posted = {key: str(form.get(key, "")) for key in LINE_FIELDS}
         upload = form.get("file")
         content, name = await _read_upload(upload)
+        # Continue is in the same form as Add receipt, so a receipt filled in and then
+        # continued from is added (or its problems shown), never dropped.
+        then = "check" if form.get("action") == "continue" else "receipts?added=1"
+        nothing_entered = content is None and not any(v.strip() for v in posted.values())
+        if then == "check" and nothing_entered and filing.pending_file is None:
+            return see_other(f"{filing.base}/check")
         problems = Problems()
         media_type = None
         if content is not None or filing.pending_file is None:
@@ -60,7 +66,7 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
                 drafts.complete_receipt(draft, held, line)
         if problems:
             return _receipts_page(request, filing, posted, problems, status_code=400)
-        return see_other(f"{filing.base}/receipts?added=1")
+        return see_other(f"{filing.base}/{then}")
 
     @router.get(base + "/{receipt_id}/file")
     async def receipt_file(
@@ -170,6 +176,7 @@ def _receipts_page(
         for p in (filing.draft.send_problems if filing.draft else [])
         if p.get("receipt_id")
     }
+    rules = _rules(filing)
     shown = problems or Problems()
     for receipt_id, message in receipt_problems.items():
         shown.add(f"receipt-{receipt_id}", message)
@@ -184,4 +191,6 @@ def _receipts_page(
         categories=named_categories(filing.definition),
         receipt_problems=receipt_problems,
         added=added,
+        # A date the form takes: in the period, and not after today.
+        example_date=min(rules.period_end, rules.today),
     )
