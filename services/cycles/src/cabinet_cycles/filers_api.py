@@ -54,7 +54,11 @@ async def list_filers(department_id: str, session: DbSession) -> list[FilerOut]:
     return [_filer_out(filer) for filer in filers]
 
 
-@router.get("/{filer_id}", response_model=FilerOut)
+@router.get(
+    "/{filer_id}",
+    response_model=FilerOut,
+    responses=responses({404: "No such filer in this department (or not this filer)"}),
+)
 async def get_filer(
     department_id: str, filer_id: str, session: DbSession, principal: CurrentPrincipal
 ) -> FilerOut:
