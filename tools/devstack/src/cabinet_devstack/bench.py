@@ -317,9 +317,18 @@ async def run(
     raw = await raw_baseline(config, count, concurrency)
     e2e = await end_to_end(config, count, concurrency)
     results = [raw_one, e2e_one, raw, e2e]
+    failed: list[str] = []  # a later phase that fails does not lose the earlier figures
     if rate_per_s > 0 and steady_s > 0:
-        results.append(await steady(config, rate_per_s, steady_s))
-    opening = await fan_out(config, fan_out_count) if fan_out_count else None
+        try:
+            results.append(await steady(config, rate_per_s, steady_s))
+        except Exception as error:
+            failed.append(f"steady {rate_per_s:g}/s: {error!r}")
+    opening = None
+    if fan_out_count:
+        try:
+            opening = await fan_out(config, fan_out_count)
+        except Exception as error:
+            failed.append(f"fan-out of {fan_out_count}: {error!r}")
     return {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -330,6 +339,7 @@ async def run(
             "loaded": _ratios(raw, e2e),
         },
         "quarter_fan_out": asdict(opening) if opening else None,
+        "failed": failed,
         "table": _table(results)
         + (
             f"\n\nopening a quarter of {opening.obligations} obligations: "
@@ -337,7 +347,8 @@ async def run(
             f"visible after {opening.seconds_until_all_workflows_visible} s"
             if opening
             else ""
-        ),
+        )
+        + "".join(f"\nFAILED: {failure}" for failure in failed),
     }
 
 
