@@ -29,8 +29,11 @@ def _terminate() -> None:
 stop_process: Callable[[], None] = _terminate
 
 
-def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> "asyncio.Task[None]":
-    """Run the loop as a task; if it ever stops other than by cancellation, end the process."""
+def supervised(
+    name: str, loop: Callable[[], Awaitable[None]], returns: bool = False
+) -> "asyncio.Task[None]":
+    """Run the loop as a task; if it fails (or, unless it `returns` when done, stops) other
+    than by cancellation, end the process."""
 
     async def guard() -> None:
         try:
@@ -40,6 +43,8 @@ def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> "asyncio.Task[
         except Exception:
             log.exception("background loop died; stopping the process", loop=name)
         else:
+            if returns:
+                return
             log.error("background loop returned; stopping the process", loop=name)
         dead_loops.append(name)
         stop_process()

@@ -14,6 +14,13 @@ from cabinet_common.messaging.kafka import REDRIVES_TOPIC, dead_letter_topics
 from cabinet_common.settings import CommonSettings
 
 DLQ_SUFFIX = ".dlq"
+# On a notice of an outbox row Kafka refused for good (its value is not the event, which
+# was never sent): the row's id. Such a notice cannot be re-driven.
+SET_ASIDE_HEADER = "dlq_set_aside"
+
+
+class NotRedrivable(ValueError):
+    """A notice of an outbox row set aside: there is no event to send again."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,10 @@ class DeadLetter:
     @property
     def event_type(self) -> str:
         return self._header("ce_type")
+
+    @property
+    def set_aside(self) -> bool:
+        return SET_ASIDE_HEADER in dict(self.headers)
 
     @property
     def original_headers(self) -> list[tuple[str, bytes]]:
@@ -144,7 +155,13 @@ def _time_of(record: ConsumerRecord[bytes, bytes]) -> datetime:
 
 async def redrive(settings: CommonSettings, letters: list[DeadLetter]) -> list[DeadLetter]:
     """Send each dead letter back to its topic as it was first sent, then note it re-driven.
-    Returns the ones re-driven."""
+    Returns the ones re-driven. NotRedrivable, before anything is sent, for a notice of
+    an outbox row set aside."""
+    set_aside = [letter.ref for letter in letters if letter.set_aside]
+    if set_aside:
+        raise NotRedrivable(
+            f"set aside by an outbox, never sent, so not re-drivable: {', '.join(set_aside)}"
+        )
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         enable_idempotence=True,

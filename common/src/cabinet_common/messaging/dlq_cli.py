@@ -32,7 +32,7 @@ def _age(seconds: float) -> str:
 
 
 def _line(letter: DeadLetter, now: datetime) -> str:
-    state = "re-driven" if letter.redriven_at else "waiting"
+    state = "re-driven" if letter.redriven_at else "set aside" if letter.set_aside else "waiting"
     return (
         f"{letter.ref}\t{_age(letter.age(now))}\t{state}\t{letter.consumer}\t"
         f"{letter.event_type or '-'}\t{letter.event_id or '-'}\t{letter.reason}"
@@ -72,8 +72,8 @@ async def run(args: argparse.Namespace, settings: CommonSettings) -> int:
     if args.command == "show":
         print("\n\n".join(_show(letter) for letter in found))
         return 0
-    if not found:
-        found = waiting(letters)
+    if not found:  # --topic: every waiting one that can be sent again
+        found = [letter for letter in waiting(letters) if not letter.set_aside]
     for letter in await redrive(settings, found):
         print(f"re-driven {letter.ref} -> {letter.original_topic} (ce_id {letter.event_id})")
     return 0
@@ -95,6 +95,6 @@ def main() -> None:
         parser.error("redrive takes either references or --topic")
     try:
         status = asyncio.run(run(args, CommonSettings()))
-    except ValueError as error:
+    except ValueError as error:  # a malformed reference, or one that cannot be re-driven
         parser.error(str(error))
     sys.exit(status)

@@ -26,6 +26,11 @@ class OutboxMessage(Base):
     # The relay replica publishing the row, and until when it may (outbox_relay.py).
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when Kafka refused the row for good (over its size limit, say): kept but never
+    # sent again, so the rows after it flow; a notice of it is on the topic's dead-letter
+    # sibling, where operators see it (cabinet-dlq, the web's dead-letter page).
+    set_aside_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    set_aside_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 # Set on a session that wrote outbox rows; the relay in this process is woken when it commits.

@@ -21,16 +21,30 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from sqlalchemy import event, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
 from cabinet_common.database import Sessions
+from cabinet_common.messaging.dead_letters import SET_ASIDE_HEADER
 from cabinet_common.messaging.failures import DEFAULT_BACKOFF, Backoff
 from cabinet_common.messaging.outbox import WRITTEN, OutboxMessage
 
 log = structlog.get_logger(__name__)
 
+# What Kafka refuses for good: the same row would be refused on every try.
+REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+)
 _CLAIM_LOCK = zlib.crc32(b"cabinet outbox claim")
 _wakeups: set[asyncio.Event] = set()
 
@@ -97,35 +111,82 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wakeup.wait(), self._idle_wait_s)
 
     async def publish_pending(self) -> int:
-        """Claim, publish and mark one batch; the number published."""
+        """Claim, publish and mark one batch; the number published (or set aside)."""
         rows = await self.claim()
         if not rows:
             return 0
-        sent: list[int] = []
         failure: BaseException | None = None
-        deliveries = []
+        refused: list[tuple[OutboxMessage, BaseException]] = []
+        deliveries: list[tuple[OutboxMessage, asyncio.Future[object]]] = []
         try:
             for row in rows:
-                deliveries.append(
-                    await self._producer.send(
+                try:
+                    delivery = await self._producer.send(
                         row.topic,
                         value=row.value,
                         key=row.key,
                         headers=[(name, value.encode()) for name, value in row.headers],
                     )
-                )
+                except REFUSED_FOR_GOOD as error:
+                    refused.append((row, error))
+                    continue
+                deliveries.append((row, delivery))
         except Exception as error:  # refused before sending: what was queued still goes
             failure = error
-        results = await asyncio.gather(*deliveries, return_exceptions=True)
-        for row, result in zip(rows, results, strict=False):
-            if isinstance(result, BaseException):
+        results = await asyncio.gather(*(d for _, d in deliveries), return_exceptions=True)
+        sent: list[int] = []
+        for (row, _), result in zip(deliveries, results, strict=True):
+            if isinstance(result, REFUSED_FOR_GOOD):
+                refused.append((row, result))
+            elif isinstance(result, BaseException):
                 failure = failure or result
             else:
                 sent.append(row.id)
-        await self._settle(sent, [row.id for row in rows if row.id not in set(sent)])
+        set_aside = await self._set_aside(refused)
+        done = {*sent, *set_aside}
+        await self._settle(sent, [row.id for row in rows if row.id not in done])
         if failure is not None:
             raise failure
-        return len(sent)
+        return len(done)
+
+    async def _set_aside(self, refused: list[tuple[OutboxMessage, BaseException]]) -> list[int]:
+        """Put a notice of each refused row on its topic's dead-letter sibling, then mark
+        the row set aside, so the rows after it flow. A notice Kafka does not take now
+        leaves its row to be tried again."""
+        if not refused:
+            return []
+        notices = []
+        for row, error in refused:
+            reason = f"set aside by the outbox of {self.name}: {type(error).__name__}: {error}"
+            log.error("outbox row refused for good; set aside", row=row.id, reason=reason)
+            notices.append(
+                await self._producer.send(
+                    f"{row.topic}.dlq",
+                    value=b"",
+                    key=row.key,
+                    headers=[
+                        *((name, value.encode()) for name, value in row.headers),
+                        ("dlq_reason", reason[:500].encode()),
+                        ("dlq_consumer", f"outbox of {self.name}".encode()),
+                        (SET_ASIDE_HEADER, str(row.id).encode()),
+                    ],
+                )
+            )
+        await asyncio.gather(*notices)
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            for row, error in refused:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id)
+                    .values(
+                        set_aside_at=now,
+                        set_aside_reason=f"{type(error).__name__}: {error}"[:500],
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
+        return [row.id for row, _ in refused]
 
     async def claim(self) -> list[OutboxMessage]:
         now = datetime.now(UTC)
@@ -146,6 +207,7 @@ class OutboxRelay:
                         select(OutboxMessage)
                         .where(
                             OutboxMessage.published_at.is_(None),
+                            OutboxMessage.set_aside_at.is_(None),
                             free,
                             ~held_back,
                         )

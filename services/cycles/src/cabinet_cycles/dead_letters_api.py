@@ -27,7 +27,6 @@ router = APIRouter(
     tags=["operations"],
     dependencies=[DEPARTMENT_MEMBERS, allow(STAFF)],
 )
-_UNKNOWN = responses({404: "No such dead letter in this department"})
 
 
 class DeadLetterOut(BaseModel):
@@ -42,6 +41,8 @@ class DeadLetterOut(BaseModel):
     dead_lettered_at: datetime
     age_seconds: int
     redriven_at: datetime | None
+    # A notice of an outbox row Kafka refused for good: never sent, so not re-drivable.
+    set_aside: bool
 
 
 class RedriveIn(BaseModel):
@@ -95,6 +96,7 @@ def _out(letter: DeadLetter, now: datetime) -> DeadLetterOut:
         dead_lettered_at=letter.dead_lettered_at,
         age_seconds=int(letter.age(now)),
         redriven_at=letter.redriven_at,
+        set_aside=letter.set_aside,
     )
 
 
@@ -110,7 +112,16 @@ async def list_dead_letters(
     return [_out(letter, now) for letter in await _of_department(session, department_id, letters)]
 
 
-@router.post("/redrive", response_model=RedriveOut, responses=_UNKNOWN)
+@router.post(
+    "/redrive",
+    response_model=RedriveOut,
+    responses=responses(
+        {
+            404: "No such dead letter in this department",
+            409: "A notice of an outbox row Kafka refused: never sent, so not re-drivable",
+        }
+    ),
+)
 async def redrive(
     department_id: str, body: RedriveIn, session: DbSession, request: Request
 ) -> RedriveOut:
@@ -123,6 +134,9 @@ async def redrive(
     unknown = [ref for ref in body.refs if ref not in by_ref]
     if unknown:
         raise Problem(404, "NO_SUCH_DEAD_LETTER", f"No such dead letter here: {', '.join(unknown)}")
-    redriven = await dead_letters.redrive(_settings(request), [by_ref[r] for r in body.refs])
+    try:
+        redriven = await dead_letters.redrive(_settings(request), [by_ref[r] for r in body.refs])
+    except dead_letters.NotRedrivable as error:
+        raise Problem(409, "NOT_REDRIVABLE", str(error)) from error
     now = datetime.now(UTC)
     return RedriveOut(redriven=[_out(letter, now) for letter in redriven])

@@ -284,7 +284,7 @@ class Stack:
         for name in (*reversed(self.config.app_names), "temporal", "kafka"):
             stop_pid(self.pid_file(name))
 
-    def start_kafka(self) -> None:
+    def start_kafka(self, timeout_s: float = 90) -> None:
         if is_running(self.pid_file("kafka")):
             return
         jars = kafka.ensure_jars(REPO_ROOT)
@@ -296,7 +296,7 @@ class Stack:
             self.log_file("kafka"),
             self.pid_file("kafka"),
         )
-        kafka.wait_kafka_ready(self.config.kafka_port, timeout_s=90, process=process)
+        kafka.wait_kafka_ready(self.config.kafka_port, timeout_s=timeout_s, process=process)
 
     def start_temporal(self) -> None:
         attributes = {key.name: _cli_type(key.indexed_value_type) for key in search_attributes.ALL}
@@ -340,7 +340,8 @@ class Stack:
     def start(self, name: str) -> None:
         """Start one component (Kafka, Temporal, a service or the worker) if it is not running."""
         if name == "kafka":
-            self.start_kafka()
+            # A restart on a loaded machine can take minutes (log recovery, JIT).
+            self.start_kafka(timeout_s=600)
         elif name == "temporal":
             self.start_temporal()
         else:
