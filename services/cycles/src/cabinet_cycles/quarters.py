@@ -61,6 +61,12 @@ from cabinet_cycles.close_waits import describe, unsettled_obligations
 from cabinet_cycles.form_types import current_form_type, form_type_version
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import Filer, Obligation, OpenedPeriod, QuarterClosure
+from cabinet_cycles.workflow_metadata import (
+    obligation_details,
+    obligation_summary,
+    quarter_details,
+    quarter_summary,
+)
 
 SOURCE = "/cabinet/cycles"
 # A close still waiting for status changes says which, this often.
@@ -154,6 +160,8 @@ class QuarterOpener:
                 ),
                 id=key.workflow_id,
                 task_queue=self._settings.quarter_task_queue,
+                static_summary=quarter_summary(opened),
+                static_details=quarter_details(opened),
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
@@ -209,16 +217,25 @@ class QuarterActivities:
             ).all()
             enrolled = [f for f in page if key.form_type_id in f.form_type_ids]
             obligations = await _ensure_obligations(session, period, published.definition, enrolled)
-        await _bounded(obligations, self._start_obligation_workflow)
+        names = {filer.filer_id: filer.name for filer in enrolled}
+
+        async def start(obligation: Obligation) -> None:
+            await self._start_obligation_workflow(obligation, names.get(obligation.filer_id))
+
+        await _bounded(obligations, start)
         return OpenBatchResult(
             opened=len(obligations),
             last_filer_id=page[-1].filer_id if page else request.after_filer_id,
             done=len(page) < request.limit,
         )
 
-    async def _start_obligation_workflow(self, obligation: Obligation) -> None:
+    async def _start_obligation_workflow(
+        self, obligation: Obligation, filer_name: str | None
+    ) -> None:
         activity.heartbeat()
-        await start_obligation_workflow(self._client, self._task_queue, obligation)
+        await start_obligation_workflow(
+            self._client, self._task_queue, obligation, filer_name=filer_name
+        )
 
     @activity.defn(name=ACTIVITY_CLOSE_OBLIGATIONS)
     async def close_obligations_batch(self, request: CloseBatchRequest) -> CloseBatchResult:
@@ -385,6 +402,7 @@ async def start_obligation_workflow(
     obligation: Obligation,
     signal: str | None = None,
     argument: BaseModel | None = None,
+    filer_name: str | None = None,
 ) -> None:
     """Start the obligation's workflow (with a signal: signal-with-start) unless it runs;
     a closed one is never started again, so a late event cannot begin a second cycle."""
@@ -400,6 +418,9 @@ async def start_obligation_workflow(
             start_signal=signal,
             start_signal_args=[argument] if argument is not None else [],
             search_attributes=search_attributes.at_start(arguments),
+            # What the Temporal UI shows for it (only a new workflow takes them).
+            static_summary=obligation_summary(obligation, filer_name),
+            static_details=obligation_details(obligation, filer_name),
         )
 
 

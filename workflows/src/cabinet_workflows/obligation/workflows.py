@@ -432,7 +432,9 @@ class ObligationWorkflow:
         )
         await workflow.execute_activity_method(
             ObligationActivities.publish_acknowledgement,
-            AcknowledgementNotice(
+            summary=f"Publish acknowledgement {acknowledgement.reference} of version "
+            f"{checked.version}",
+            arg=AcknowledgementNotice(
                 obligation=self._obligation,
                 acknowledgement=acknowledgement,
                 trace_context=self._trace_context,
@@ -460,7 +462,8 @@ class ObligationWorkflow:
         )
         await workflow.execute_activity_method(
             ObligationActivities.publish_return,
-            ReturnNotice(
+            summary=f"Publish the return of version {version}",
+            arg=ReturnNotice(
                 obligation=self._obligation,
                 submission_id=submission_id,
                 version=version,
@@ -476,7 +479,8 @@ class ObligationWorkflow:
     async def _send_reminder(self, days: int, now: datetime) -> None:
         await workflow.execute_activity_method(
             ObligationActivities.send_reminder,
-            ReminderNotice(
+            summary=f"Send the reminder {days} days from the due date",
+            arg=ReminderNotice(
                 obligation=self._obligation,
                 due_date=self._deadlines.due_date,
                 days_relative_to_due=days,
@@ -492,7 +496,8 @@ class ObligationWorkflow:
         changes, self._unpublished = self._unpublished, []
         await workflow.execute_activity_method(
             ObligationActivities.publish_status_changes,
-            StatusChanges(
+            summary=f"Publish {len(changes)} status change(s) for the audit trail",
+            arg=StatusChanges(
                 obligation=self._obligation, changes=changes, trace_context=self._trace_context
             ),
             start_to_close_timeout=PUBLISH_TIMEOUT,
@@ -573,6 +578,11 @@ class ObligationWorkflow:
         now = workflow.now()
         self._state.status = status
         self._state.history.append(HistoryEntry(at=now, status=status, detail=detail, actor=actor))
+        # The Temporal UI's "current details": a query answer, not history, so replay-safe.
+        workflow.set_current_details(
+            f"**Status:** {status.value}\n\n**Last decision:** {detail}\n\n"
+            f"**By:** {actor}, {now:%-d %b %Y %H:%M} UTC"
+        )
         self._unpublished.append(
             StatusChange(
                 sequence=len(self._state.history),
