@@ -174,14 +174,15 @@ class FilingPath:
             ],
         }
         intake = self._intakes[i % len(self._intakes)]
-        key, receipt = str(uuid.uuid4()), f"r,{uuid.uuid4()}\n".encode()
+        key, receipt = str(uuid.uuid4()), f"receipt,id\nr,{uuid.uuid4()}\n".encode()
         started = time.perf_counter()
         for attempt in range(5):
             try:
                 response = await intake.post(
                     f"/departments/{self._department_id}/obligations/{obligation_id}/submissions",
                     data={"submission": json.dumps(body)},
-                    # Intake takes only files that open: a one-row CSV, unique per filing.
+                    # Intake takes only files that open: a CSV with a header row and one
+                    # receipt row, unique per filing.
                     files=[("receipts", ("r.csv", receipt, "text/csv"))],
                     headers={"Idempotency-Key": key},
                 )
