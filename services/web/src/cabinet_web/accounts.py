@@ -1,6 +1,7 @@
 """Local accounts: who may sign in, with which role, for which department."""
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -9,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cabinet_web.tables import User, WebSession
+from cabinet_web.tables import SignInThrottle, User, WebSession
 
 
 class Role(StrEnum):
@@ -32,52 +33,62 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-# After this many wrong passwords in a row an account is locked for LOCK_MINUTES, so a
-# password cannot be guessed online; the lock ends by itself.
+# After this many wrong passwords in a row for one account from one client, that client
+# may not try that account for LOCK_MINUTES, so a password cannot be guessed online; the
+# lock ends by itself, and the account's owner, from anywhere else, is never locked out.
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
+# Argon2 takes ~64 MiB and tens of milliseconds of CPU per check, on purpose: at most this
+# many run at once (the rest wait), so a flood of sign-ins bounds memory and leaves CPU.
+MAX_CONCURRENT_VERIFICATIONS = 2
+_verifications = threading.BoundedSemaphore(MAX_CONCURRENT_VERIFICATIONS)
 
 
 class SignInLocked(Exception):
-    """Too many wrong passwords: this account cannot sign in until `until`."""
+    """Too many wrong passwords from this client: it cannot sign in until `until`."""
 
     def __init__(self, until: datetime) -> None:
         super().__init__(until)
         self.until = until
 
 
-async def authenticate(session: AsyncSession, user_id: str, password: str) -> User | None:
+async def authenticate(
+    session: AsyncSession, user_id: str, password: str, client: str = ""
+) -> User | None:
     """The user if the password is theirs (rehashing it if the parameters have changed).
-    Argon2 takes tens of milliseconds of CPU on purpose: it runs in a thread, so signing
-    in never stalls the pages of everyone else."""
-    user = await session.get(User, user_id.strip().lower())
+    Argon2 runs in a thread, bounded, so signing in never stalls the pages of everyone else."""
+    user_id = user_id.strip().lower()
+    user = await session.get(User, user_id)
     now = datetime.now(UTC)
-    locked = user is not None and user.locked_until is not None and now < user.locked_until
-    stored = user.password_hash if user is not None and not locked else _UNKNOWN_USER_HASH
+    throttle = await session.get(SignInThrottle, (user_id, client[:100]))
+    if throttle is not None and throttle.locked_until is not None and now < throttle.locked_until:
+        raise SignInLocked(throttle.locked_until)
+    stored = user.password_hash if user is not None else _UNKNOWN_USER_HASH
     matches = await asyncio.to_thread(_verify, stored, password)
     if user is None:
         return None
-    if locked:
-        assert user.locked_until is not None
-        raise SignInLocked(user.locked_until)
     if not matches:
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-            user.failed_sign_ins = 0
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+        if throttle is None:
+            throttle = SignInThrottle(user_id=user_id, client=client[:100], failures=0)
+            session.add(throttle)
+        throttle.failures += 1
+        if throttle.failures >= MAX_FAILED_SIGN_INS:
+            throttle.failures = 0
+            throttle.locked_until = now + timedelta(minutes=LOCK_MINUTES)
         return None
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    if throttle is not None:
+        await session.delete(throttle)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(_hasher.hash, password)
     return user
 
 
 def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _verifications:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 async def save_user(

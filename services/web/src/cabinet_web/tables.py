@@ -115,3 +115,15 @@ class FilerClient(Base):
     department_id: Mapped[str] = mapped_column(String(100))
     filer_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SignInThrottle(Base):
+    """Wrong passwords for one account from one client (its address), and the end of
+    that pair's lock: a stranger locks out only their own attempts, never the owner's."""
+
+    __tablename__ = "web_sign_in_throttles"
+
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -47,7 +47,8 @@ async def sign_in(
     if not problems:
         try:
             async with session.begin():
-                user = await authenticate(session, user_id, password)
+                client = request.client.host if request.client else ""
+                user = await authenticate(session, user_id, password, client)
                 if user is not None:
                     response = RedirectResponse(HOME[Role(user.role)], status_code=303)
                     await start_session(session, response, request, user)
