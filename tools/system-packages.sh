@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Debian packages Cabinet's make targets need: Kafka runs on the JDK (its jars fetched
-# with Maven), the web assets come from npm, with --browser the browser tests drive
+# with Maven), the web assets come from npm, receipts are read with Tesseract, with --browser the browser tests drive
 # Debian's Chromium, and with --images `make images` and tests/images build and run
 # containers with Debian's tools (no image registry is reachable: the base is made with
 # mmdebstrap; runc because crun refuses hybrid cgroup layouts such as these machines'). Run as root, it installs what is missing with apt-get; otherwise it
@@ -12,6 +12,10 @@ need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
 need java openjdk-17-jre-headless
 need mvn maven
 need npm npm
+# Reading receipts: Tesseract with its English data; the tests draw receipts in DejaVu.
+need tesseract tesseract-ocr
+compgen -G "/usr/share/tesseract-ocr/*/tessdata/eng.traineddata" >/dev/null || missing+=(tesseract-ocr-eng)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 case "${1:-}" in
   --browser) need chromium chromium ;;

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cabinet_intake.evidence import EvidenceNotFound, EvidenceStore, LocalEvidenceStore
+from cabinet_common.evidence import EvidenceNotFound, EvidenceStore, LocalEvidenceStore
 from cabinet_intake.file_checks import (
     MAX_DISPLAY_NAME,
     FileProblem,

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from cabinet.common.v1 import types_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.form_types.definition import FormTypeDefinition
-from cabinet_receipts.checks import LineKey, check_submission, payee_key
+from cabinet_receipts.checks import LineKey, check_submission
+from cabinet_receipts.wording import payee_key
 from tests.unit.form_type_examples import example
 
 Code = types_pb2.ReasonCode

@@ -129,6 +129,49 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Rate = Annotated[str, Field(pattern=r"^[0-9]{1,6}(\.[0-9]{1,8})?$", examples=["0.8612"])]
 
 
+class ReadingChecks(_Strict):
+    """Read each receipt's document (a PDF's text, OCR of a photo or scan, a CSV's lines)
+    and flag, for a caseworker, a typed line the document does not bear out. Flags never
+    return a receipt by themselves."""
+
+    amount_tolerance_pence: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="How far the typed amount may be from one the document shows "
+        "(AMOUNT_NOT_ON_RECEIPT beyond it)",
+    )
+    date_tolerance_days: int = Field(
+        default=0,
+        ge=0,
+        le=31,
+        description="How many days the typed date may be from one the document shows "
+        "(DATE_NOT_ON_RECEIPT beyond it)",
+    )
+    check_payee: bool = Field(default=True, description="Flag a payee the document does not name")
+    payee_min_similarity: int = Field(
+        default=80,
+        ge=0,
+        le=100,
+        description="The least fuzzy similarity (0-100, case and punctuation aside) between "
+        "the typed payee and a line of the document (PAYEE_NOT_ON_RECEIPT below it)",
+    )
+    min_word_confidence: int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="The least mean OCR word confidence (0-100) for a document to count as "
+        "legible (RECEIPT_NOT_READABLE below it)",
+    )
+    min_legible_words: int = Field(
+        default=4,
+        ge=0,
+        le=1000,
+        description="The fewest words of three or more letters or digits read with "
+        "confidence for a document to count as legible",
+    )
+
+
 class ReceiptChecks(_Strict):
     """Which receipt checks apply to the form, and their thresholds. Every receipt is
     checked for a readable file, its date inside the period, its amount and currency, and
@@ -153,6 +196,12 @@ class ReceiptChecks(_Strict):
         default=True,
         description="Flag a receipt with the payee, amount and date of one filed by "
         "another filer of the department, for a caseworker to decide",
+    )
+    reading: ReadingChecks | None = Field(
+        default=None,
+        description="Read each receipt and compare it with its typed line (`reading: {}` "
+        "for the default thresholds); off when absent, so a version published before "
+        "reading existed is checked as it always was",
     )
 
     @model_validator(mode="after")

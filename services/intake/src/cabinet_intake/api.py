@@ -19,13 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, ensure_sees_filer
 from cabinet_common.auth.principal import CASEWORK, Principal, Role
+from cabinet_common.evidence import EvidenceStore
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.known_form_types import known_definition
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_common.observability.metrics import SUBMISSIONS
 from cabinet_common.problems import Problem, ProblemItem, refused, responses, validation_problem
 from cabinet_common.service import DbSession
-from cabinet_intake.evidence import EvidenceStore
 from cabinet_intake.file_checks import (
     ACCEPTED_MEDIA_TYPES,
     FileProblem,

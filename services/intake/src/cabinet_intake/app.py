@@ -4,10 +4,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from cabinet_common.auth.api import install_token_verifier
+from cabinet_common.evidence import EvidenceStore, LocalEvidenceStore
 from cabinet_common.service import create_service_app, serve, service_runtime
 from cabinet_intake.api import router
 from cabinet_intake.event_handlers import HANDLERS
-from cabinet_intake.evidence import EvidenceStore, LocalEvidenceStore
 from cabinet_intake.settings import IntakeSettings
 
 

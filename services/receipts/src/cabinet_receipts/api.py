@@ -1,8 +1,10 @@
 """Read the check results of a submission version."""
 
+from dataclasses import asdict
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -11,9 +13,12 @@ from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import STAFF
 from cabinet_common.obligation_workflow import ReasonModel
 from cabinet_common.problems import Problem, responses
+from cabinet_common.reading import find_amounts, find_dates, find_payee
 from cabinet_common.reasons import to_model
+from cabinet_common.receipt_reading import ReadingOut, reading_out
 from cabinet_common.service import DbSession
-from cabinet_receipts.tables import CheckRecord
+from cabinet_receipts.reader import to_reading
+from cabinet_receipts.tables import CheckRecord, ReceiptReadingRecord
 
 router = APIRouter(
     prefix="/departments/{department_id}",
@@ -31,6 +36,10 @@ class ReceiptCheckOut(BaseModel):
     )
     exchange_rate: str | None = Field(description="GBP per unit, for a receipt in another currency")
     amount_gbp_pence: int | None
+    reading: ReadingOut | None = Field(
+        default=None,
+        description="What the document says, for a form type that reads receipts",
+    )
 
 
 class ChecksOut(BaseModel):
@@ -61,6 +70,7 @@ def checks_out(checked: events_pb2.ReceiptsChecked) -> ChecksOut:
                 flags=[to_model(x) for x in r.flags],
                 exchange_rate=r.exchange_rate or None,
                 amount_gbp_pence=r.amount_gbp_pence if r.exchange_rate else None,
+                reading=reading_out(r.reading) if r.HasField("reading") else None,
             )
             for r in checked.receipts
         ],
@@ -91,3 +101,48 @@ async def get_checks(
             "No check result for that submission version",
         )
     return checks_out(events_pb2.ReceiptsChecked.FromString(record.result))
+
+
+@router.get(
+    "/receipts/{receipt_id}/reading",
+    responses=responses({404: "That receipt has not been read"}),
+)
+async def get_reading(
+    department_id: str,
+    receipt_id: str,
+    session: DbSession,
+    q: Annotated[str | None, Query(max_length=200, description="Lines containing this")] = None,
+) -> dict[str, Any]:
+    """What the receipt's document says, as read: its whole text, page by page, and the
+    amounts, dates and payee found in it. With `q`, also the lines that contain it (case
+    aside), for a caseworker searching one receipt."""
+    record = await session.get(ReceiptReadingRecord, (department_id, receipt_id))
+    if record is None:
+        raise Problem(status.HTTP_404_NOT_FOUND, "NOT_READ", "That receipt has not been read")
+    reading = to_reading(record)
+    text = reading.text
+    body: dict[str, Any] = {
+        "receipt_id": record.receipt_id,
+        "file_sha256": record.file_sha256,
+        "media_type": record.media_type,
+        "read_at": record.read_at.isoformat(),
+        "seconds": record.seconds,
+        "method": reading.method,
+        "problem": reading.problem,
+        "confidence": reading.confidence,
+        "confident_words": reading.confident_words,
+        "rotation": reading.rotation,
+        "text": text,
+        "pages": record.pages,
+        "amounts": [asdict(a) for a in find_amounts(text)],
+        "dates": [{**asdict(d), "value": d.value.isoformat()} for d in find_dates(text)],
+        "payee": find_payee(text),
+    }
+    if q is not None:
+        wanted = q.casefold()
+        body["matches"] = [
+            {"line": number, "text": line}
+            for number, line in enumerate(text.splitlines(), start=1)
+            if wanted in line.casefold()
+        ]
+    return body

@@ -1,21 +1,47 @@
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from cabinet_common.auth.api import install_token_verifier
+from cabinet_common.bounded import BoundedPool, Limits
+from cabinet_common.evidence import EvidenceStore, LocalEvidenceStore
 from cabinet_common.service import create_service_app, serve, service_runtime
+from cabinet_common.supervision import supervised
 from cabinet_receipts.api import router
 from cabinet_receipts.event_handlers import HANDLERS
+from cabinet_receipts.reader import ReceiptReader
 from cabinet_receipts.settings import ReceiptsSettings
 
 
-def create_app(settings: ReceiptsSettings) -> FastAPI:
+def reading_pool(settings: ReceiptsSettings) -> BoundedPool:
+    limits = Limits(
+        timeout_s=settings.reading_timeout_s,
+        memory_bytes=settings.reading_memory_mb * 1024 * 1024,
+        cpu_s=settings.reading_cpu_s,
+    )
+    return BoundedPool(settings.reading_workers, limits, preload=["cabinet_common.reading"])
+
+
+def create_app(settings: ReceiptsSettings, evidence: EvidenceStore | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, "cabinet-receipts", HANDLERS) as runtime:
             app.state.runtime = runtime
-            yield
+            reader = ReceiptReader(
+                runtime.sessions,
+                evidence or LocalEvidenceStore(settings.evidence_dir),
+                reading_pool(settings),
+            )
+            task = supervised("receipt reader", reader.run)
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = create_service_app("Cabinet receipts", lifespan)
 

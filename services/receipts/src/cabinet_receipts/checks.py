@@ -14,6 +14,9 @@ Per receipt (a reason returns that receipt):
 Per receipt, a flag (for a caseworker; it does not return the receipt):
   POSSIBLE_DUPLICATE     same payee, amount and date as a line filed by another obligation
                          of the department, or earlier in this submission
+Per receipt, flags from reading its document, when the form type reads receipts
+(reading_checks): RECEIPT_NOT_READABLE, AMOUNT_NOT_ON_RECEIPT, DATE_NOT_ON_RECEIPT,
+PAYEE_NOT_ON_RECEIPT.
 Per submission:
   TOTAL_MISMATCH         the declared total differs from the receipts (exact, in pence), or
                          a totals rule of the form type fails (a category's total, the total
@@ -25,7 +28,6 @@ Totals use each receipt's amount in pence of GBP (converted where a rate applies
 receipt's currency cannot be converted the totals are not checked (that receipt is already
 returned, and a total computed without it would only repeat the problem)."""
 
-import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,7 +40,10 @@ from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.form_types.definition import FormTypeDefinition, ReceiptChecks
 from cabinet_common.form_types.money import format_pence
+from cabinet_common.reading import Reading
 from cabinet_common.reasons import reason
+from cabinet_receipts.reading_checks import compare
+from cabinet_receipts.wording import long_date, payee_key
 
 Code = types_pb2.ReasonCode
 LONDON = ZoneInfo("Europe/London")
@@ -54,18 +59,6 @@ _RULE_CODES: Mapping[ProblemCode, "types_pb2.ReasonCode.ValueType"] = {
 
 def _pounds(pence: int) -> str:
     return format_pence(pence)
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def payee_key(payee: str) -> str:
-    """How payees are compared: case, accents' composition, punctuation and spacing aside
-    ("STATIONERS  LTD." and "Stationers Ltd" are the same payee)."""
-    text = unicodedata.normalize("NFKC", payee).casefold()
-    kept = "".join(c if c.isalnum() else " " for c in text)
-    return " ".join(kept.split())
 
 
 @dataclass(frozen=True)
@@ -134,16 +127,16 @@ def check_receipt(
         reasons.append(
             reason(
                 Code.REASON_CODE_DATE_OUTSIDE_PERIOD,
-                f"The receipt is dated {_day(receipt_date)}, outside the period "
-                f"{_day(period_start)} to {_day(period_end)}",
+                f"The receipt is dated {long_date(receipt_date)}, outside the period "
+                f"{long_date(period_start)} to {long_date(period_end)}",
             )
         )
     if settings.refuse_future_dates and today is not None and receipt_date > today:
         reasons.append(
             reason(
                 Code.REASON_CODE_FUTURE_DATE,
-                f"The receipt is dated {_day(receipt_date)}, after the day it was sent "
-                f"({_day(today)})",
+                f"The receipt is dated {long_date(receipt_date)}, after the day it was sent "
+                f"({long_date(today)})",
             )
         )
     converted = in_pounds(line.amount_pence, line.currency, settings)
@@ -232,12 +225,14 @@ def check_submission(
     first_filed_by: Mapping[str, str],
     definition: FormTypeDefinition | None = None,
     lines_filed_by: Mapping[LineKey, Collection[str]] | None = None,
+    readings: Mapping[str, Reading] | None = None,
 ) -> tuple[list[receipts_pb2.ReceiptCheck], list[types_pb2.Reason]]:
     """Check every receipt line, then the submission's totals and the form type's rules.
 
     ``first_filed_by`` maps a file's SHA-256 to the obligation that first filed it in this
     department; ``lines_filed_by`` maps a line's look to the obligations that filed one
-    like it. What this same obligation filed (in an earlier version) is no duplicate."""
+    like it. What this same obligation filed (in an earlier version) is no duplicate.
+    ``readings`` maps a receipt id to its document's reading (form types that read)."""
     settings = definition.receipt_checks if definition else ReceiptChecks()
     start = date.fromisoformat(submitted.period_start)
     end = date.fromisoformat(submitted.period_end)
@@ -276,7 +271,7 @@ def check_submission(
                 reason(
                     Code.REASON_CODE_POSSIBLE_DUPLICATE,
                     f"The receipt from {line.payee} for {_amount(line)} dated "
-                    f"{_day(date.fromisoformat(line.date))} looks like one sent before: "
+                    f"{long_date(date.fromisoformat(line.date))} looks like one sent before: "
                     "a person will check it is not the same expense",
                 )
             )
@@ -286,6 +281,11 @@ def check_submission(
         check = receipts_pb2.ReceiptCheck(
             receipt_id=line.receipt_id, accepted=not reasons, reasons=reasons, flags=flags
         )
+        reading = (readings or {}).get(line.receipt_id)
+        if settings.reading is not None and reading is not None:
+            reading_flags, summary = compare(line, reading, settings.reading)
+            check.flags.extend(reading_flags)
+            check.reading.CopyFrom(summary)
         if converted is None:
             all_converted = False
         else:

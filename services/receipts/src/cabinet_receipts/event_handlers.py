@@ -2,6 +2,7 @@
 FormTypePublished kept, so each submission is checked against its form type's version."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -16,8 +17,9 @@ from cabinet_common.known_form_types import known_definition, on_form_type_publi
 from cabinet_common.messaging.consumer import Handler
 from cabinet_common.messaging.outbox import add_to_outbox
 from cabinet_common.observability.metrics import RECEIPT_CHECKS
+from cabinet_common.reading import Reading
 from cabinet_receipts.checks import LineKey, check_submission
-from cabinet_receipts.tables import CheckRecord, FiledFile, FiledLine
+from cabinet_receipts.tables import CheckRecord, FiledFile, FiledLine, PendingCheck
 
 SOURCE = "/cabinet/receipts"
 
@@ -26,7 +28,7 @@ class FormTypeNotYetKnown(RuntimeError):
     """Retried: the FormTypePublished for this version has not been consumed yet."""
 
 
-async def _definition(
+async def definition_of(
     session: AsyncSession, submitted: submissions_pb2.FormSubmitted
 ) -> FormTypeDefinition | None:
     if not submitted.form_type_version:
@@ -45,7 +47,33 @@ async def _definition(
 
 async def on_form_submitted(session: AsyncSession, event: Event) -> None:
     submitted = event.payload_as(submissions_pb2.FormSubmitted)
-    definition = await _definition(session, submitted)
+    definition = await definition_of(session, submitted)
+    if definition is not None and definition.receipt_checks.reading and submitted.receipts:
+        # Reading takes seconds: the reader (cabinet_receipts.reader) reads the receipts
+        # off the consumer's path and then checks the submission with record_check.
+        await session.merge(
+            PendingCheck(
+                submission_id=submitted.submission_id,
+                version=submitted.version,
+                department_id=submitted.obligation.department_id,
+                event_key=event.key,
+                payload=submitted.SerializeToString(),
+                received_at=datetime.now(UTC),
+            )
+        )
+        return
+    await record_check(session, submitted, definition, event.key)
+
+
+async def record_check(
+    session: AsyncSession,
+    submitted: submissions_pb2.FormSubmitted,
+    definition: FormTypeDefinition | None,
+    event_key: str,
+    readings: Mapping[str, Reading] | None = None,
+) -> None:
+    """Check the submission against what the department filed before, remember its files
+    and lines, and publish ReceiptsChecked (through the outbox, in this transaction)."""
     department = submitted.obligation.department_id
     obligation_id = submitted.obligation.obligation_id
     hashes = {line.file_sha256 for line in submitted.receipts}
@@ -73,7 +101,7 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
             row.obligation_id
         )
     receipt_checks, submission_reasons = check_submission(
-        submitted, first_filed_by, definition, lines_filed_by
+        submitted, first_filed_by, definition, lines_filed_by, readings
     )
 
     now = datetime.now(UTC)
@@ -115,7 +143,7 @@ async def on_form_submitted(session: AsyncSession, event: Event) -> None:
             result=checked.SerializeToString(),
         )
     )
-    add_to_outbox(session, Event(payload=checked, key=event.key, source=SOURCE))
+    add_to_outbox(session, Event(payload=checked, key=event_key, source=SOURCE))
     count_check_codes(checked)
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cabinet_common.database import Base, UtcDateTime
@@ -46,3 +46,37 @@ class FiledLine(Base):
     date: Mapped[str] = mapped_column(String(10))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+
+
+class ReceiptReadingRecord(Base):
+    """What one receipt's document says, as read (kept whole for caseworkers, searchable
+    per receipt). The same file read once is not read again for another receipt."""
+
+    __tablename__ = "receipt_readings"
+
+    department_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    # Each page: its text, how it was read, confidence, confident words, rotation.
+    pages: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    # Why it could not be read (a broken file, a limit hit); empty when it was.
+    problem: Mapped[str] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float)
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PendingCheck(Base):
+    """A submission whose receipts are being read: the FormSubmitted waits here (durably,
+    so a restart loses nothing) until the reader has read every receipt, then it is
+    checked and removed in one transaction with its ReceiptsChecked."""
+
+    __tablename__ = "pending_checks"
+
+    submission_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[str] = mapped_column(String(100))
+    event_key: Mapped[str] = mapped_column(String(200))
+    # The serialized FormSubmitted.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -17,6 +17,10 @@ REASON_WORDS: dict[str, str] = {
     "MISSING_REQUIRED_RECEIPT": "A required receipt is missing",
     "UNREADABLE_FILE": "File cannot be read",
     "ANSWER_NOT_ACCEPTED": "An answer is not accepted",
+    "AMOUNT_NOT_ON_RECEIPT": "Amount not on the receipt",
+    "DATE_NOT_ON_RECEIPT": "Date not on the receipt",
+    "PAYEE_NOT_ON_RECEIPT": "Payee not on the receipt",
+    "RECEIPT_NOT_READABLE": "Receipt cannot be read",
 }
 
 # What a caseworker may give as the reason for sending back one receipt.
@@ -28,6 +32,10 @@ RECEIPT_REASONS = (
     "UNREADABLE_FILE",
     "DUPLICATE_RECEIPT",
     "POSSIBLE_DUPLICATE",
+    "AMOUNT_NOT_ON_RECEIPT",
+    "DATE_NOT_ON_RECEIPT",
+    "PAYEE_NOT_ON_RECEIPT",
+    "RECEIPT_NOT_READABLE",
 )
 
 # What a caseworker may give as a reason about the whole return.

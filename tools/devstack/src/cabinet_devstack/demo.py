@@ -29,15 +29,17 @@ def seed_department(
     period_key: str,
     auth: dict[str, str],
     timeout_s: float = 60,
+    definition_yaml: bytes | None = None,
 ) -> list[dict[str, Any]]:
-    """Register the department, a VAT-style form type and the filers, open the period, and
-    return its obligations once intake knows them all (it learns them from ObligationOpened)."""
+    """Register the department, a form type (the VAT-style example unless another
+    definition is given) and the filers, open the period, and return its obligations once
+    intake knows them all (it learns them from ObligationOpened)."""
     department = f"/departments/{department_id}"
     with httpx.Client(base_url=cycles_url, timeout=10, headers=auth) as cycles:
         cycles.put(department, json={"name": f"Department {department_id}"}).raise_for_status()
         cycles.put(
             f"{department}/form-types/{form_type_id}",
-            content=VAT_RETURN_DEFINITION.read_bytes(),
+            content=definition_yaml or VAT_RETURN_DEFINITION.read_bytes(),
             headers={"content-type": "application/yaml"},
         ).raise_for_status()
         for filer_id, name in filers.items():

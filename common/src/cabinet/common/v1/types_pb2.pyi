@@ -46,6 +46,18 @@ class _ReasonCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReasonCode
     """The stored file is not one of the accepted kinds, or could not be read."""
     REASON_CODE_ANSWER_NOT_ACCEPTED: _ReasonCode.ValueType  # 10
     """An answer breaks one of the form type's rules other than a total (e.g. whole pounds)."""
+    REASON_CODE_AMOUNT_NOT_ON_RECEIPT: _ReasonCode.ValueType  # 11
+    """Flags from reading the receipt itself (a caseworker decides; nothing is returned
+    automatically). The typed amount is not among the amounts the document shows.
+    """
+    REASON_CODE_DATE_NOT_ON_RECEIPT: _ReasonCode.ValueType  # 12
+    """The typed date is not among the dates the document shows."""
+    REASON_CODE_PAYEE_NOT_ON_RECEIPT: _ReasonCode.ValueType  # 13
+    """The typed payee is not named on the document (fuzzy match)."""
+    REASON_CODE_RECEIPT_NOT_READABLE: _ReasonCode.ValueType  # 14
+    """Nothing legible could be read from the document (blurred, blank, no way up reads),
+    or reading it broke a limit (time, memory).
+    """
 
 class ReasonCode(_ReasonCode, metaclass=_ReasonCodeEnumTypeWrapper):
     """Why a receipt or a submission was not accepted."""
@@ -73,6 +85,18 @@ REASON_CODE_UNREADABLE_FILE: ReasonCode.ValueType  # 9
 """The stored file is not one of the accepted kinds, or could not be read."""
 REASON_CODE_ANSWER_NOT_ACCEPTED: ReasonCode.ValueType  # 10
 """An answer breaks one of the form type's rules other than a total (e.g. whole pounds)."""
+REASON_CODE_AMOUNT_NOT_ON_RECEIPT: ReasonCode.ValueType  # 11
+"""Flags from reading the receipt itself (a caseworker decides; nothing is returned
+automatically). The typed amount is not among the amounts the document shows.
+"""
+REASON_CODE_DATE_NOT_ON_RECEIPT: ReasonCode.ValueType  # 12
+"""The typed date is not among the dates the document shows."""
+REASON_CODE_PAYEE_NOT_ON_RECEIPT: ReasonCode.ValueType  # 13
+"""The typed payee is not named on the document (fuzzy match)."""
+REASON_CODE_RECEIPT_NOT_READABLE: ReasonCode.ValueType  # 14
+"""Nothing legible could be read from the document (blurred, blank, no way up reads),
+or reading it broke a limit (time, memory).
+"""
 Global___ReasonCode: _TypeAlias = ReasonCode  # noqa: Y015
 
 @_typing.final

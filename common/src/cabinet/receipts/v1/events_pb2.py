@@ -26,7 +26,7 @@ from cabinet.common.v1 import types_pb2 as cabinet_dot_common_dot_v1_dot_types__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n cabinet/receipts/v1/events.proto\x12\x13\x63\x61\x62inet.receipts.v1\x1a\x1d\x63\x61\x62inet/common/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n\x0fReceiptsChecked\x12\x34\n\nobligation\x18\x01 \x01(\x0b\x32 .cabinet.common.v1.ObligationRef\x12\x15\n\rsubmission_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x19\n\x11submission_sha256\x18\x04 \x01(\t\x12\x33\n\x08receipts\x18\x05 \x03(\x0b\x32!.cabinet.receipts.v1.ReceiptCheck\x12\x35\n\x12submission_reasons\x18\x06 \x03(\x0b\x32\x19.cabinet.common.v1.Reason\x12.\n\nchecked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x0cReceiptCheck\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12*\n\x07reasons\x18\x03 \x03(\x0b\x32\x19.cabinet.common.v1.Reason\x12(\n\x05\x66lags\x18\x04 \x03(\x0b\x32\x19.cabinet.common.v1.Reason\x12\x15\n\rexchange_rate\x18\x05 \x01(\t\x12\x18\n\x10\x61mount_gbp_pence\x18\x06 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n cabinet/receipts/v1/events.proto\x12\x13\x63\x61\x62inet.receipts.v1\x1a\x1d\x63\x61\x62inet/common/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n\x0fReceiptsChecked\x12\x34\n\nobligation\x18\x01 \x01(\x0b\x32 .cabinet.common.v1.ObligationRef\x12\x15\n\rsubmission_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x19\n\x11submission_sha256\x18\x04 \x01(\t\x12\x33\n\x08receipts\x18\x05 \x03(\x0b\x32!.cabinet.receipts.v1.ReceiptCheck\x12\x35\n\x12submission_reasons\x18\x06 \x03(\x0b\x32\x19.cabinet.common.v1.Reason\x12.\n\nchecked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf1\x01\n\x0cReceiptCheck\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12*\n\x07reasons\x18\x03 \x03(\x0b\x32\x19.cabinet.common.v1.Reason\x12(\n\x05\x66lags\x18\x04 \x03(\x0b\x32\x19.cabinet.common.v1.Reason\x12\x15\n\rexchange_rate\x18\x05 \x01(\t\x12\x18\n\x10\x61mount_gbp_pence\x18\x06 \x01(\x03\x12\x34\n\x07reading\x18\x07 \x01(\x0b\x32#.cabinet.receipts.v1.ReceiptReading\"\xff\x01\n\x0eReceiptReading\x12\x10\n\x08readable\x18\x01 \x01(\x08\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x31\n\x07\x61mounts\x18\x04 \x03(\x0b\x32 .cabinet.receipts.v1.FoundAmount\x12-\n\x05\x64\x61tes\x18\x05 \x03(\x0b\x32\x1e.cabinet.receipts.v1.FoundDate\x12\r\n\x05payee\x18\x06 \x01(\t\x12\x12\n\nconfidence\x18\x07 \x01(\x02\x12\x10\n\x08rotation\x18\x08 \x01(\x05\x12\x0f\n\x07problem\x18\t \x01(\t\x12\x15\n\rclaimed_pence\x18\n \x01(\x03\"]\n\x0b\x46oundAmount\x12\r\n\x05pence\x18\x01 \x01(\x03\x12\r\n\x05start\x18\x02 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x03 \x01(\x05\x12\r\n\x05total\x18\x04 \x01(\x08\x12\x14\n\x0cmatches_line\x18\x05 \x01(\x08\"K\n\tFoundDate\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x03 \x01(\x05\x12\x14\n\x0cmatches_line\x18\x04 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,5 +36,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECEIPTSCHECKED']._serialized_start=122
   _globals['_RECEIPTSCHECKED']._serialized_end=416
   _globals['_RECEIPTCHECK']._serialized_start=419
-  _globals['_RECEIPTCHECK']._serialized_end=606
+  _globals['_RECEIPTCHECK']._serialized_end=660
+  _globals['_RECEIPTREADING']._serialized_start=663
+  _globals['_RECEIPTREADING']._serialized_end=918
+  _globals['_FOUNDAMOUNT']._serialized_start=920
+  _globals['_FOUNDAMOUNT']._serialized_end=1013
+  _globals['_FOUNDDATE']._serialized_start=1015
+  _globals['_FOUNDDATE']._serialized_end=1090
 # @@protoc_insertion_point(module_scope)

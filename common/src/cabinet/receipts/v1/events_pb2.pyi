@@ -77,6 +77,7 @@ class ReceiptCheck(_message.Message):
     FLAGS_FIELD_NUMBER: _builtins.int
     EXCHANGE_RATE_FIELD_NUMBER: _builtins.int
     AMOUNT_GBP_PENCE_FIELD_NUMBER: _builtins.int
+    READING_FIELD_NUMBER: _builtins.int
     receipt_id: _builtins.str
     accepted: _builtins.bool
     """True when no reason was found (flags do not stop a receipt being accepted)."""
@@ -94,6 +95,12 @@ class ReceiptCheck(_message.Message):
         submission with flags for a caseworker's decision instead of accepting it.
         """
 
+    @_builtins.property
+    def reading(self) -> Global___ReceiptReading:
+        """What the document itself says, when the form type reads receipts
+        (receipt_checks.reading); unset otherwise.
+        """
+
     def __init__(
         self,
         *,
@@ -103,11 +110,138 @@ class ReceiptCheck(_message.Message):
         flags: _abc.Iterable[_types_pb2.Reason] | None = ...,
         exchange_rate: _builtins.str = ...,
         amount_gbp_pence: _builtins.int = ...,
+        reading: Global___ReceiptReading | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reading", b"reading"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "amount_gbp_pence", b"amount_gbp_pence", "exchange_rate", b"exchange_rate", "flags", b"flags", "reasons", b"reasons", "receipt_id", b"receipt_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "amount_gbp_pence", b"amount_gbp_pence", "exchange_rate", b"exchange_rate", "flags", b"flags", "reading", b"reading", "reasons", b"reasons", "receipt_id", b"receipt_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReceiptCheck: _TypeAlias = ReceiptCheck  # noqa: Y015
+
+@_typing.final
+class ReceiptReading(_message.Message):
+    """The reading of one receipt's document, beside its typed line."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    READABLE_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    AMOUNTS_FIELD_NUMBER: _builtins.int
+    DATES_FIELD_NUMBER: _builtins.int
+    PAYEE_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    ROTATION_FIELD_NUMBER: _builtins.int
+    PROBLEM_FIELD_NUMBER: _builtins.int
+    CLAIMED_PENCE_FIELD_NUMBER: _builtins.int
+    readable: _builtins.bool
+    """Legible by the form type's thresholds (word confidence and legible words)."""
+    method: _builtins.str
+    """How it was read: "text layer" (a PDF's), "ocr", "csv", several joined by "+", or
+    "none" when nothing could be.
+    """
+    text: _builtins.str
+    """The document's text as read, pages separated by a blank line; cut at 5,000
+    characters (the receipts service keeps all of it).
+    """
+    payee: _builtins.str
+    """Who the document says it is from (its top lines), if that could be told."""
+    confidence: _builtins.float
+    """Mean word confidence, 0-100 (100 for a text layer or a CSV)."""
+    rotation: _builtins.int
+    """Degrees clockwise the document had to be turned to be read."""
+    problem: _builtins.str
+    """Why it could not be read (a broken file, a limit hit); empty when it was."""
+    claimed_pence: _builtins.int
+    """The amount the document is for (the total, else the largest), in pence; 0 if none."""
+    @_builtins.property
+    def amounts(self) -> _containers.RepeatedCompositeFieldContainer[Global___FoundAmount]:
+        """The sums of money found in text, in order; positions are character offsets in it."""
+
+    @_builtins.property
+    def dates(self) -> _containers.RepeatedCompositeFieldContainer[Global___FoundDate]: ...
+    def __init__(
+        self,
+        *,
+        readable: _builtins.bool = ...,
+        method: _builtins.str = ...,
+        text: _builtins.str = ...,
+        amounts: _abc.Iterable[Global___FoundAmount] | None = ...,
+        dates: _abc.Iterable[Global___FoundDate] | None = ...,
+        payee: _builtins.str = ...,
+        confidence: _builtins.float = ...,
+        rotation: _builtins.int = ...,
+        problem: _builtins.str = ...,
+        claimed_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amounts", b"amounts", "claimed_pence", b"claimed_pence", "confidence", b"confidence", "dates", b"dates", "method", b"method", "payee", b"payee", "problem", b"problem", "readable", b"readable", "rotation", b"rotation", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReceiptReading: _TypeAlias = ReceiptReading  # noqa: Y015
+
+@_typing.final
+class FoundAmount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PENCE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    MATCHES_LINE_FIELD_NUMBER: _builtins.int
+    pence: _builtins.int
+    start: _builtins.int
+    end: _builtins.int
+    total: _builtins.bool
+    """On a line naming the total (not a subtotal, VAT or change)."""
+    matches_line: _builtins.bool
+    """Equal to the typed amount (within the form type's tolerance)."""
+    def __init__(
+        self,
+        *,
+        pence: _builtins.int = ...,
+        start: _builtins.int = ...,
+        end: _builtins.int = ...,
+        total: _builtins.bool = ...,
+        matches_line: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "matches_line", b"matches_line", "pence", b"pence", "start", b"start", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FoundAmount: _TypeAlias = FoundAmount  # noqa: Y015
+
+@_typing.final
+class FoundDate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    MATCHES_LINE_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    """ISO 8601."""
+    start: _builtins.int
+    end: _builtins.int
+    matches_line: _builtins.bool
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        start: _builtins.int = ...,
+        end: _builtins.int = ...,
+        matches_line: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "end", b"end", "matches_line", b"matches_line", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FoundDate: _TypeAlias = FoundDate  # noqa: Y015

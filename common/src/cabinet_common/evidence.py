@@ -1,4 +1,8 @@
 """Where receipt files are kept: content-addressed by SHA-256 behind a small interface.
+Intake writes them; the receipts service only reads them, by the SHA-256 that
+FormSubmitted carries (the event is the claim check, the store holds the bytes: a 10MB
+scan never travels on Kafka). It is storage both are given, like a bucket, not either
+service's database.
 
 The address of a file is the SHA-256 of its bytes, never the client's file name, so the
 same receipt stored twice is one object, and nothing a client sends can choose a path.
