@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help system-packages browser image-tools install kustomize promtool up down test test-unit test-integration lint contracts release bench images chaos chaos-short clean
+.PHONY: help system-packages browser image-tools install kustomize promtool up down test test-unit test-integration lint contracts release bench receipts-accuracy images chaos chaos-short clean
 
 # kustomize renders deploy/k8s/ for tests/unit/test_k8s_manifests.py. It is built from its
 # Go module with the machine's Go into .stack/bin/ (about 2.5 min the first time on 2
@@ -29,6 +29,7 @@ help:
 	@echo "make images build the five images on a Debian base and start each (root, ~15 min)"
 	@echo "make chaos  N filings (N=1000) while every component is killed and Kafka, Temporal"
 	@echo "            (and the database) are held down; checks nothing is lost or doubled"
+	@echo "make receipts-accuracy  how well and how fast receipts are read"
 
 # The Debian packages (JDK, Maven, npm; Chromium for the browser tests): installed with
 # apt-get when make runs as root, otherwise one line says what to install.
@@ -119,6 +120,13 @@ chaos: install
 chaos-short: install
 	$(RUN) cabinet-chaos --filings 20 --outage-s 15 --database-outage-s 10 --kill-gap-s 2 \
 	  --settle-timeout-s 600 --out chaos-results/chaos-short.json
+
+# How well receipts are read (amounts, dates, false flags, mismatches) and how fast, on a
+# labelled set drawn on the spot: RECEIPTS=200 receipts, READERS=2 worker processes.
+RECEIPTS ?= 200
+READERS ?= 2
+receipts-accuracy: install
+	$(RUN) python -m tests.receipts_accuracy --count $(RECEIPTS) --workers $(READERS)
 
 clean: down
 	rm -rf .stack bench-results chaos-results

@@ -214,8 +214,8 @@ def _camera(rng: random.Random, image: Image.Image) -> Image.Image:
     """A slight turn, blur and sensor noise, as a phone photo of a receipt has."""
     image = image.rotate(rng.uniform(-2.5, 2.5), expand=True, fillcolor=245)
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.0, 1.0)))
-    noise = Image.effect_noise(image.size, rng.uniform(5, 25))
-    return Image.blend(image, noise, rng.uniform(0.0, 0.12))
+    noise = _noise(rng, image.size).filter(ImageFilter.GaussianBlur(0.5))
+    return Image.blend(image, noise, rng.uniform(0.0, 0.15))
 
 
 def _scan_pdf(rng: random.Random, image: Image.Image) -> bytes:
@@ -235,11 +235,15 @@ def _text_pdf(lines: list[tuple[str, str]]) -> bytes:
     return bytes(pdf.output())
 
 
-def noise_image(seed: int, size: tuple[int, int] = (500, 700)) -> bytes:
+def _noise(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    """Sensor noise from the seeded generator (Pillow's own noise is not seeded)."""
+    return Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))
+
+
+def noise_image(seed: int, size: tuple[int, int] = (360, 480)) -> bytes:
     """Pure noise: nothing legible, whatever OCR returns."""
-    random.seed(seed)
     out = io.BytesIO()
-    Image.effect_noise(size, 90).save(out, format="PNG")
+    _noise(random.Random(seed), size).save(out, format="PNG")
     return out.getvalue()
 
 

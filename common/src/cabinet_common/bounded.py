@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -66,8 +67,12 @@ class BoundedPool:
         self.limits = limits or Limits()
         self._slots = asyncio.Semaphore(workers)
         self._context = multiprocessing.get_context("forkserver")
-        # "__main__" too: imported once by the forkserver, not again by every child.
-        self._context.set_forkserver_preload(["__main__", *preload])
+        # The main module too, imported once by the forkserver rather than by every child
+        # (by path for a script; by name for `python -m`, whose children then only re-run
+        # its body).
+        main = getattr(sys.modules["__main__"], "__spec__", None)
+        main_name = [] if main is None or main.name.endswith("__main__") else [main.name]
+        self._context.set_forkserver_preload(["__main__", *main_name, *preload])
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """function(*args) in a child process; TaskTimedOut or TaskFailed if it did not

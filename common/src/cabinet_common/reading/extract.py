@@ -30,6 +30,11 @@ _MIN_WIDTH = 600
 _CONFIDENT = 60.0
 _LEGIBLE_WORDS = 4
 _LEGIBLE_CONFIDENCE = 50.0
+# Text the wrong way up reads at a mean confidence of 30-40; noise at 10-15, blank at 0.
+_TEXT_LIKE_CONFIDENCE = 20.0
+# Tesseract is stopped after this long on one pass (noise can take many seconds); the pass
+# then counts as nothing legible.
+_PASS_TIMEOUT_S = 8
 # A PDF page with fewer letters and digits in its text layer than this is read as a scan.
 _TEXT_LAYER_MIN_CHARACTERS = 10
 
@@ -72,7 +77,9 @@ def read_pages(content: bytes, media_type: str, max_pages: int = 50) -> list[Pag
 def ocr_image(image: Image.Image) -> Page:
     prepared = _prepared(image)
     best = _ocr(prepared, 0)
-    if best.legible:
+    if best.legible or best.confidence < _TEXT_LIKE_CONFIDENCE:
+        # Legible; or blank, or noise (nothing like text, whichever way up): turning it
+        # would only spend seconds reading junk again.
         return best
     tried = {0}
     for rotation in [*_orientation(prepared), 180, 90, 270]:

@@ -52,7 +52,7 @@ from cabinet_intake.submissions import (
     UploadedFile,
     take_submission,
 )
-from cabinet_intake.tables import KnownObligation, Submission, SubmissionReturn
+from cabinet_intake.tables import CheckedReceipt, KnownObligation, Submission, SubmissionReturn
 from cabinet_intake.utf8_fields import Utf8FormRoute
 from cabinet_intake.versions import KeepRefused, diff, version_out
 
@@ -406,7 +406,8 @@ async def _submission(
 async def _versions(
     session: DbSession, principal: Principal, department_id: str, submission_id: str
 ) -> tuple[Submission, list[VersionOut]]:
-    """The submission and each of its versions with what its returns said about it."""
+    """The submission and each of its versions with what its returns said about it, and
+    what its checks flagged and read on each receipt."""
     async with session.begin():
         submission = await _submission(session, principal, department_id, submission_id)
         returns = (
@@ -414,7 +415,12 @@ async def _versions(
                 select(SubmissionReturn).where(SubmissionReturn.submission_id == submission_id)
             )
         ).all()
-    return submission, [version_out(v, returns) for v in submission.versions]
+        checks = (
+            await session.scalars(
+                select(CheckedReceipt).where(CheckedReceipt.submission_id == submission_id)
+            )
+        ).all()
+    return submission, [version_out(v, returns, checks) for v in submission.versions]
 
 
 @router.get(

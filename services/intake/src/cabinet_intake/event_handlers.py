@@ -3,15 +3,18 @@
 from collections.abc import Iterable
 from datetime import UTC, date
 
+from google.protobuf.json_format import MessageToDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
+from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet_common.events import Event, Topic
 from cabinet_common.known_form_types import on_form_type_published
 from cabinet_common.messaging.consumer import Handler, PermanentError
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_intake.tables import (
+    CheckedReceipt,
     KnownObligation,
     ReturnedReceipt,
     SubmissionReturn,
@@ -106,10 +109,33 @@ async def on_obligation_status_changed(session: AsyncSession, event: Event) -> N
     obligation.settled_status = changed.to_status if settled else None
 
 
+async def on_receipts_checked(session: AsyncSession, event: Event) -> None:
+    """Each receipt's flags and document reading, for the caseworker's view beside its
+    typed line (returns are learnt from SubmissionReturned, not from here)."""
+    checked = event.payload_as(receipts_pb2.ReceiptsChecked)
+    for check in checked.receipts:
+        if not check.flags and not check.HasField("reading"):
+            continue
+        await session.merge(
+            CheckedReceipt(
+                submission_id=checked.submission_id,
+                version=checked.version,
+                receipt_id=check.receipt_id,
+                flags=_reasons(check.flags),
+                reading=(
+                    MessageToDict(check.reading, preserving_proto_field_name=True)
+                    if check.HasField("reading")
+                    else None
+                ),
+            )
+        )
+
+
 HANDLERS: dict[Topic, Handler] = {
     Topic.FORM_TYPE_PUBLISHED: on_form_type_published,
     Topic.OBLIGATION_OPENED: on_obligation_opened,
     Topic.ACKNOWLEDGEMENT_ISSUED: on_acknowledgement_issued,
     Topic.SUBMISSION_RETURNED: on_submission_returned,
     Topic.OBLIGATION_STATUS_CHANGED: on_obligation_status_changed,
+    Topic.RECEIPTS_CHECKED: on_receipts_checked,
 }

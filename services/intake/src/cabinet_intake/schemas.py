@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from cabinet_common.receipt_reading import ReadingOut
+
 # How a return arrived: sent by the filer, or keyed in by a caseworker from paper.
 Channel = Literal["online", "paper"]
 
@@ -99,6 +101,9 @@ class ReceiptOut(BaseModel):
     # Whether a return of this version (the one it is listed under) sent this receipt back.
     returned: bool = False
     return_reasons: list[ReasonOut] = Field(default_factory=list)
+    # What the receipts check flagged for a caseworker, and its document's reading.
+    flags: list[ReasonOut] = Field(default_factory=list)
+    reading: ReadingOut | None = None
 
 
 class VersionOut(BaseModel):

@@ -2,6 +2,7 @@
 returns of those submissions it has heard of."""
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -131,3 +132,19 @@ class ReturnedReceipt(Base):
     )
     receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     reasons: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)
+
+
+class CheckedReceipt(Base):
+    """Copied from ReceiptsChecked, for a receipt with something for a caseworker: its
+    flags (possible duplicate, amount not on the receipt, ...) and the reading of its
+    document, shown beside its typed line. Kept per version."""
+
+    __tablename__ = "checked_receipts"
+
+    submission_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # [{"code": "AMOUNT_NOT_ON_RECEIPT", "message": ..., "field_id": None}, ...]
+    flags: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)
+    # cabinet.receipts.v1.ReceiptReading as JSON (snake_case field names), or None.
+    reading: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cabinet_common.form_types.money import format_pence
+from cabinet_common.receipt_reading import ReadingOut
 from cabinet_intake.schemas import (
     FieldChange,
     ReasonOut,
@@ -21,11 +22,17 @@ from cabinet_intake.schemas import (
     SubmissionDiff,
     VersionOut,
 )
-from cabinet_intake.tables import SubmissionReturn, SubmissionVersion
+from cabinet_intake.tables import CheckedReceipt, SubmissionReturn, SubmissionVersion
 
 
-def version_out(version: SubmissionVersion, returns: Iterable[SubmissionReturn]) -> VersionOut:
-    """The version with what its returns (those of this version only) said about it."""
+def version_out(
+    version: SubmissionVersion,
+    returns: Iterable[SubmissionReturn],
+    checks: Iterable[CheckedReceipt] = (),
+) -> VersionOut:
+    """The version with what its returns (those of this version only) said about it, and
+    what its check flagged and read on each receipt."""
+    checked = {c.receipt_id: c for c in checks if c.version == version.version}
     mine = sorted((r for r in returns if r.version == version.version), key=lambda r: r.returned_at)
     receipt_reasons: dict[str, list[ReasonOut]] = {}
     for returned in mine:
@@ -36,6 +43,10 @@ def version_out(version: SubmissionVersion, returns: Iterable[SubmissionReturn])
     receipts = []
     for stored in version.receipts:
         receipt = ReceiptOut.model_validate(stored)
+        check = checked.get(stored.receipt_id)
+        if check is not None:
+            receipt.flags = [ReasonOut.model_validate(r) for r in check.flags]
+            receipt.reading = ReadingOut.model_validate(check.reading) if check.reading else None
         if stored.receipt_id in receipt_reasons:
             receipt.returned = True
             receipt.return_reasons = receipt_reasons[stored.receipt_id]
