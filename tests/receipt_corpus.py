@@ -90,12 +90,24 @@ def make_corpus(count: int, seed: int = 2026, mismatched_share: float = 0.2) -> 
     return [_sample(rng, i, available, rng.random() < mismatched_share) for i in range(count)]
 
 
-def _sample(rng: random.Random, number: int, available: list[Path], mismatched: bool) -> Sample:
+def make_receipt(kind: str, day: date, seed: int = 1, mismatched: bool = False) -> Sample:
+    """One receipt of a kind ("photo", "till", "text-pdf", "scan-pdf") dated `day`."""
+    return _sample(random.Random(seed), KINDS.index(kind), fonts(), mismatched, day)
+
+
+def _sample(
+    rng: random.Random,
+    number: int,
+    available: list[Path],
+    mismatched: bool,
+    day: date | None = None,
+) -> Sample:
     kind = KINDS[number % len(KINDS)]
     printed_payee, typed_payee = rng.choice(PAYEES)
     if rng.random() < 0.3:
         typed_payee = printed_payee
-    day = date(2026, 7, 1) + timedelta(days=rng.randrange(150))
+    picked_day = date(2026, 7, 1) + timedelta(days=rng.randrange(150))
+    day = day or picked_day
     items = [(rng.choice(ITEMS), rng.randrange(99, 9999)) for _ in range(rng.randint(1, 5))]
     subtotal = sum(p for _, p in items)
     vat = round(subtotal * 0.2)

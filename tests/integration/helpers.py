@@ -101,6 +101,7 @@ async def obligation_in_status(
     obligation_id: str,
     status: str,
     after_version: int = 0,
+    timeout_s: float = 45,
 ) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         response = await cycles.get(f"/departments/{department_id}/obligations/{obligation_id}")
@@ -108,7 +109,9 @@ async def obligation_in_status(
         body: dict[str, Any] = response.json()
         return body if body["status"] == status else None
 
-    return await eventually(probe, what=f"obligation {obligation_id} to be {status}")
+    return await eventually(
+        probe, timeout_s=timeout_s, what=f"obligation {obligation_id} to be {status}"
+    )
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:

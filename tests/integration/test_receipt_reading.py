@@ -70,7 +70,10 @@ async def test_a_typed_line_is_checked_against_what_its_receipt_says(
     )
     assert mistyped.status_code == 202, mistyped.text
 
-    await obligation_in_status(cycles, department_id, obligation["genuine"], "accepted")
+    # Reading takes seconds per receipt, more on a loaded machine.
+    await obligation_in_status(
+        cycles, department_id, obligation["genuine"], "accepted", timeout_s=240
+    )
     held = await obligation_in_status(cycles, department_id, obligation["mistyped"], "checking")
     assert held["status"] == "checking"
 
@@ -84,7 +87,9 @@ async def test_a_typed_line_is_checked_against_what_its_receipt_says(
             body: dict[str, Any] = got.json()
             return body if got.status_code == 200 else None
 
-        flagged = await eventually(lambda: checks_of(mistyped), what="the mistyped check")
+        flagged = await eventually(
+            lambda: checks_of(mistyped), timeout_s=240, what="the mistyped check"
+        )
         [check] = flagged["receipts"]
         assert check["accepted"] is True  # a flag, not a return
         assert [f["code"] for f in check["flags"]] == ["AMOUNT_NOT_ON_RECEIPT"]

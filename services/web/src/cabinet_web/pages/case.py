@@ -12,6 +12,7 @@ from cabinet_web.journey.definitions import shown_form
 from cabinet_web.obligations import SETTLED, intake_obligation
 from cabinet_web.reason_codes import reason_words
 from cabinet_web.receipt_file_response import receipt_file_response
+from cabinet_web.receipt_reading import reading_view
 from cabinet_web.sessions import CaseworkerUser
 from cabinet_web.templating import render
 
@@ -116,6 +117,8 @@ def _receipt(number: int, receipt: dict[str, Any], base: str, outcome: str) -> d
         "viewer": viewer(receipt["media_type"]),
         "file_url": f"{base}/receipts/{segment(receipt['receipt_id'])}/file",
         "reasons": [_reason(r) for r in receipt.get("return_reasons", [])],
+        "flags": [_reason(r) for r in receipt.get("flags", [])],
+        "reading": reading_view(receipt.get("reading"), receipt["amount_pence"]),
     }
 
 

@@ -292,7 +292,15 @@ def _return_page(
 async def return_page(request: Request, obligation_id: str, case: Case) -> Response:
     if not case["can_return"]:
         return _back_to_case(obligation_id)
-    return _return_page(request, case, {"version": str(case["latest"]["version"])})
+    values = {"version": str(case["latest"]["version"])}
+    # A flagged receipt comes with its flag as the reason and the note, for the
+    # caseworker to keep, change or ignore (accepting it).
+    for receipt in case["receipts"]:
+        flag = next((f for f in receipt["flags"] if f["code"] in RECEIPT_REASONS), None)
+        if flag is not None:
+            values[f"receipt-{receipt['number']}-reason"] = flag["code"]
+            values[f"receipt-{receipt['number']}-note"] = flag["message"]
+    return _return_page(request, case, values)
 
 
 @router.post("/queue/{obligation_id}/return")
