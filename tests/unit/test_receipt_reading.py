@@ -21,6 +21,7 @@ from cabinet_common.evidence import LocalEvidenceStore
 from cabinet_common.form_types.definition import FormTypeDefinition, ReadingChecks
 from cabinet_common.known_form_types import KnownFormType
 from cabinet_common.messaging.outbox import OutboxMessage
+from cabinet_common.problems import install as install_problems
 from cabinet_common.reading import Page, Reading
 from cabinet_common.service import ServiceRuntime
 from cabinet_receipts.api import router
@@ -218,6 +219,7 @@ async def test_the_reader_reads_pending_receipts_in_the_pool_and_publishes_the_c
 
     # The reading, searchable per receipt, on the receipts API.
     app = FastAPI()
+    install_problems(app)
     app.include_router(router)
     app.state.runtime = ServiceRuntime(engine=None, sessions=sessions)  # type: ignore[arg-type]
     async with httpx.AsyncClient(
