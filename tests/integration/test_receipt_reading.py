@@ -35,6 +35,7 @@ async def test_a_typed_line_is_checked_against_what_its_receipt_says(
         "vat-return",
         {"genuine": "Genuine", "mistyped": "Mistyped"},
         QUARTER,
+        stack.config.machine_auth(),
         definition_yaml=reading_vat_return(),
     )
     obligation = {o["filer_id"]: o["obligation_id"] for o in obligations}
@@ -77,7 +78,9 @@ async def test_a_typed_line_is_checked_against_what_its_receipt_says(
     held = await obligation_in_status(cycles, department_id, obligation["mistyped"], "checking")
     assert held["status"] == "checking"
 
-    async with httpx.AsyncClient(base_url=stack.config.url("receipts"), timeout=10) as receipts:
+    async with httpx.AsyncClient(
+        base_url=stack.config.url("receipts"), timeout=10, headers=stack.config.machine_auth()
+    ) as receipts:
         base = f"/departments/{department_id}"
 
         async def checks_of(response: httpx.Response) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from cabinet_receipts.reader import ReceiptReader
 from cabinet_receipts.reading_checks import compare
 from cabinet_receipts.tables import PendingCheck, ReceiptReadingRecord
 from tests import receipt_corpus
+from tests.auth_support import MACHINE, trust_test_tokens
 from tests.unit.form_type_examples import example_document
 from tests.unit.test_receipt_cases import form, line
 
@@ -220,10 +221,11 @@ async def test_the_reader_reads_pending_receipts_in_the_pool_and_publishes_the_c
     # The reading, searchable per receipt, on the receipts API.
     app = FastAPI()
     install_problems(app)
+    trust_test_tokens(app)
     app.include_router(router)
     app.state.runtime = ServiceRuntime(engine=None, sessions=sessions)  # type: ignore[arg-type]
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=MACHINE
     ) as client:
         body = (
             await client.get("/departments/d/receipts/r1/reading", params={"q": "total"})

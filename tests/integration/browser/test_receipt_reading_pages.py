@@ -33,6 +33,7 @@ def reading_department(stack: Stack) -> WebDepartment:
         "vat-return",
         {"filer-a": "Filer A"},
         CURRENT_QUARTER.key,
+        stack.config.machine_auth(),
         definition_yaml=reading_vat_return(),
     )
     department = Department(department_id, {o["filer_id"]: o for o in obligations})
