@@ -114,7 +114,8 @@ async def file_one(
 ) -> None:
     """POST until a 202, with the same key and body each time, backing off like a client."""
     body = json.dumps(_one_filing_body(i))
-    receipt = f"r,{filing.obligation_id}\n".encode()  # the same file on every retry
+    # A CSV receipt (a header row and a row), the same file on every retry.
+    receipt = f"receipt,id\nr,{filing.obligation_id}\n".encode()
     delay = 0.5
     while True:
         filing.attempts += 1
