@@ -129,7 +129,8 @@ def has_migrations(name: str) -> bool:
 def migrate(tag: str, env: Mapping[str, str], volumes: list[str]) -> str:
     """`<entry point> migrate` in a container of its own, as the pods' init container."""
     argv = [*podman_argv(env, volumes), "--rm", tag, "migrate"]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    # Bounded: an entry point without a migrate command would serve instead, forever.
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
     if result.returncode != 0:
         raise RuntimeError(f"{tag} migrate failed:\n{result.stdout}{result.stderr}")
     return result.stdout
