@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help system-packages browser image-tools install kustomize promtool up down test test-unit test-integration lint contracts release bench receipts-accuracy images chaos chaos-short clean
+.PHONY: help system-packages browser image-tools postgres install kustomize promtool up down test test-unit test-integration lint contracts release bench receipts-accuracy images chaos chaos-short clean
 
 # kustomize renders deploy/k8s/ for tests/unit/test_k8s_manifests.py. It is built from its
 # Go module with the machine's Go into .stack/bin/ (about 2.5 min the first time on 2
@@ -22,6 +22,7 @@ PROMTOOL := .stack/bin/promtool
 
 help:
 	@echo "make up     start Kafka, Temporal, the services and the worker; seed the demo"
+	@echo "            (CABINET_DB=postgres make up: on a PostgreSQL cluster of the stack's own)"
 	@echo "make down   stop them (data stays in .stack/)"
 	@echo "make test   unit and integration tests (starts its own servers on free ports)"
 	@echo "make lint   ruff, mypy, the contracts checks (generated, breaking changes), promtool on the alert rules"
@@ -43,6 +44,11 @@ browser:
 # as root: building images needs it, and tests/images is skipped otherwise.
 image-tools:
 	@if [ "$$(id -u)" -eq 0 ]; then tools/system-packages.sh --images; fi
+
+# Debian's PostgreSQL 15 server binaries: `CABINET_DB=postgres make up` and the tests run
+# a cluster of their own with them.
+postgres:
+	@tools/system-packages.sh --postgres
 
 install: system-packages
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -69,19 +75,25 @@ promtool:
 	fi
 
 up: install
+	@if [ "$${CABINET_DB:-sqlite}" = postgres ]; then tools/system-packages.sh --postgres; fi
 	$(RUN) cabinet-stack up
 
 down:
 	$(RUN) cabinet-stack down
 
-test: browser image-tools install kustomize promtool
-	$(RUN) pytest
+# Everything on PostgreSQL (the production backend), then the integration suite once more
+# on SQLite (what `make up` runs by default), without the browser tests: the pages read
+# only the web service's own database, which the first run covers.
+test: browser image-tools postgres install kustomize promtool
+	CABINET_TEST_DB=postgres $(RUN) pytest
+	CABINET_TEST_DB=sqlite $(RUN) pytest tests/integration --ignore=tests/integration/browser
 	$(MAKE) chaos-short
 
-test-unit: install kustomize promtool
+test-unit: postgres install kustomize promtool
 	$(RUN) pytest tests/unit tests/replay
 
-test-integration: browser install
+# CABINET_TEST_DB=postgres|sqlite (default sqlite) picks the integration stack's backend.
+test-integration: browser postgres install
 	$(RUN) pytest tests/integration
 
 lint: install promtool

@@ -1,8 +1,11 @@
 """The integration suite runs against real servers: it starts Kafka, the Temporal dev
-server, the three services and the worker on free loopback ports in a temporary directory
-(or, with CABINET_TEST_STACK=running, uses the stack `make up` started)."""
+server, the services and the worker on free loopback ports in a temporary directory, each
+service on its own SQLite file or, with CABINET_TEST_DB=postgres, its own database in a
+throwaway PostgreSQL cluster (or, with CABINET_TEST_STACK=running, it uses the stack
+`make up` started)."""
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
@@ -13,11 +16,13 @@ import httpx
 import pytest
 
 from cabinet_common.form_types.periods import quarter_containing
+from cabinet_devstack import postgres
 from cabinet_devstack.demo import seed_department
-from cabinet_devstack.stack import Stack, StackConfig
+from cabinet_devstack.stack import BACKENDS, Stack, StackConfig
 
 pytestmark = pytest.mark.integration
 CURRENT_QUARTER = quarter_containing(date.today())
+TEST_DB = os.environ.get("CABINET_TEST_DB", "sqlite")
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +30,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if os.environ.get("CABINET_TEST_STACK") == "running":
         yield Stack(StackConfig.from_env())
         return
+    assert TEST_DB in BACKENDS, f"CABINET_TEST_DB must be one of {BACKENDS}, not {TEST_DB!r}"
     state_dir = Path(tmp_path_factory.mktemp("stack"))
+    postgres_dir = postgres.scratch_directory() if TEST_DB == "postgres" else None
     config = StackConfig.on_free_ports(
-        state_dir, fast_group_join=True, traces_dir=state_dir / "traces"
+        state_dir,
+        fast_group_join=True,
+        traces_dir=state_dir / "traces",
+        database=TEST_DB,
+        postgres_dir=postgres_dir,
     )
     # The tests check what a receipt reads as, not how fast (make receipts-accuracy does):
     # on a loaded CI machine a slow read must not become a RECEIPT_NOT_READABLE flag.
@@ -39,6 +50,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         running.down()
         keep_logs(state_dir)
+        if postgres_dir is not None:
+            shutil.rmtree(postgres_dir, ignore_errors=True)
 
 
 def keep_logs(state_dir: Path, folder: str = "stack-logs") -> None:

@@ -18,11 +18,13 @@ from sqlalchemy import select
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
 from cabinet_common.events import Event, from_kafka
 from cabinet_common.messaging.outbox import OutboxMessage
+from cabinet_common.migrations import migrate_engine
 from cabinet_intake.app import create_app
 from cabinet_intake.event_handlers import on_submission_returned
+from cabinet_intake.migrations import SCHEMA
 from cabinet_intake.settings import IntakeSettings
 from cabinet_intake.tables import KnownObligation
 from tests import receipt_files
@@ -113,7 +115,7 @@ async def running_intake(tmp_path: Path) -> AsyncIterator[Intake]:
     )
     settings.evidence_dir.mkdir()
     engine = create_engine(settings.database_url)
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
         session.add(

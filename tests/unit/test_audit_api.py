@@ -12,11 +12,13 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from cabinet_common import problems
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
+from cabinet_common.migrations import migrate_engine
 from cabinet_common.signing import generate_seed, load_public_key
 from cabinet_cycles.audit import store
 from cabinet_cycles.audit.api import router
 from cabinet_cycles.audit.verify import verify
+from cabinet_cycles.migrations import SCHEMA
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import OpenedPeriod
 from tests.auth_support import MACHINE, trust_test_tokens
@@ -29,7 +31,7 @@ SEED = generate_seed()
 @pytest.fixture
 async def sessions() -> AsyncIterator[Sessions]:
     engine = create_engine("sqlite+aiosqlite://")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     sessions = session_factory(engine)
     async with sessions.begin() as session:
         session.add(

@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
 from cabinet_common.events import Event
+from cabinet_common.migrations import migrate_engine
 from cabinet_cycles.audit import events, store
 from cabinet_cycles.audit.chain import (
     AuditEntry,
@@ -23,6 +24,7 @@ from cabinet_cycles.audit.chain import (
     next_record,
     record_hash,
 )
+from cabinet_cycles.migrations import SCHEMA
 from tests.unit.audit_samples import SCOPE, SEALED_AT, SIGNER, chain, entry
 
 OTHER_SCOPE = AuditScope(department_id="demo", form_type_id="vat-return", period_key="2027-Q1")
@@ -88,7 +90,7 @@ def test_times_are_kept_in_utc_and_naive_times_are_refused() -> None:
 @pytest.fixture
 async def sessions() -> AsyncIterator[Sessions]:
     engine = create_engine("sqlite+aiosqlite://")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     yield session_factory(engine)
     await engine.dispose()
 

@@ -14,9 +14,11 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from cabinet_common import problems
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
+from cabinet_common.migrations import migrate_engine
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_cycles.api import router
+from cabinet_cycles.migrations import SCHEMA
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_cycles.tables import (
     Department,
@@ -96,7 +98,7 @@ def obligation(
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cycles.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     sessions = session_factory(engine)
     async with sessions.begin() as session:
         for department_id in ("demo", "other"):

@@ -156,6 +156,11 @@ def containers(deployment: Manifest) -> list[Manifest]:
     return [*spec.get("initContainers", []), *spec["containers"]]
 
 
+def init_containers(deployment: Manifest) -> list[Manifest]:
+    init: list[Manifest] = deployment["spec"]["template"]["spec"].get("initContainers", [])
+    return init
+
+
 def env_names(settings: type[BaseSettings]) -> dict[str, FieldInfo]:
     prefix = settings.model_config.get("env_prefix", "")
     return {f"{prefix}{name}".upper(): info for name, info in settings.model_fields.items()}
@@ -280,6 +285,7 @@ def test_pods_are_non_root_read_only_and_bounded(overlay: str) -> None:
             if container in pod.get("initContainers", []):
                 (script,) = container["command"]
                 assert script in BY_DEPLOYMENT[name].pyproject["project"]["scripts"], where
+                assert container.get("args", ["migrate"]) == ["migrate"], where
             else:
                 assert "command" not in container and "args" not in container, where
             resources = container["resources"]
@@ -648,3 +654,21 @@ def test_no_secret_material_in_deploy_files() -> None:
             text = path.read_text()
             for pattern in SECRET_MATERIAL:
                 assert not pattern.search(text), f"{path.relative_to(ROOT)}: {pattern.pattern}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_database_is_migrated_before_its_service_starts(overlay: str) -> None:
+    """A Deployment whose process owns a database runs `cabinet-<name> migrate` from its own
+    image, on the same database, in an init container."""
+    objects = render(f"overlays/{overlay}")
+    for name, deployment in of_kind(objects, "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        migrates = [c for c in init_containers(deployment) if c["name"] == "migrate"]
+        if "CABINET_DATABASE_URL" not in BY_DEPLOYMENT[name].env:
+            assert not migrates, name
+            continue
+        (migrate,) = migrates
+        assert migrate["command"] == [name] and migrate["args"] == ["migrate"], name
+        assert migrate["image"] == container["image"], name
+        database = resolve_env(container, objects)["CABINET_DATABASE_URL"]
+        assert resolve_env(migrate, objects) == {"CABINET_DATABASE_URL": database}, name

@@ -11,9 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from cabinet_common import problems
-from cabinet_common.database import create_engine, create_schema, session_factory
+from cabinet_common.database import create_engine, session_factory
+from cabinet_common.migrations import migrate_engine
 from cabinet_cycles import filers_api, form_types_api
 from cabinet_cycles.api import router as departments_router
+from cabinet_cycles.migrations import SCHEMA
 from tests.auth_support import MACHINE, trust_test_tokens
 from tests.unit.form_type_examples import EXAMPLES, example_document
 
@@ -37,7 +39,7 @@ class RecordingScheduleKeeper:
 @pytest.fixture
 async def cycles(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cycles.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     app = FastAPI()
     problems.install(app)
     trust_test_tokens(app)

@@ -9,14 +9,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-import cabinet_web.tables  # noqa: F401  (the web's tables, for create_schema)
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
+from cabinet_common.migrations import migrate_engine
 from cabinet_web import drafts, filer_register
 from cabinet_web.accounts import Role
 from cabinet_web.backend import Backend
 from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import FILER
 from cabinet_web.journey.sending import send
+from cabinet_web.migrations import SCHEMA
 from cabinet_web.sessions import CurrentUser
 from cabinet_web.tables import Draft
 from tests.unit.form_type_examples import example
@@ -54,7 +55,7 @@ def new_filing(draft: Draft | None = None, stale: Draft | None = None) -> Filing
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'web.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     try:
         yield session_factory(engine)
     finally:

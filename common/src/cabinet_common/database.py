@@ -3,8 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-import structlog
-from sqlalchemy import Connection, DateTime, Dialect, event, inspect
+from sqlalchemy import DateTime, Dialect, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -12,10 +11,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
-
-log = structlog.get_logger(__name__)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -66,41 +62,6 @@ def _make_sqlite_safe_for_concurrent_writers(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that are missing, and add to existing tables the columns added
-    since they were made (see _add_missing_columns)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-        await connection.run_sync(_add_missing_columns)
-
-
-def _add_missing_columns(connection: Connection) -> None:
-    """create_all makes missing tables but never alters one that exists, so a database
-    made by an earlier release lacks the columns added since. Add each one that can be
-    added to rows already there: nullable, or with a server default. Any other missing
-    column is logged and left alone (its table needs rebuilding by hand)."""
-    inspector = inspect(connection)
-    existing = set(inspector.get_table_names())
-    for table in Base.metadata.sorted_tables:
-        if table.name not in existing:
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable and column.server_default is None:
-                log.warning(
-                    "Missing column has no server default: not added",
-                    table=table.name,
-                    column=column.name,
-                )
-                continue
-            ddl = CreateColumn(column).compile(dialect=connection.dialect)
-            name = connection.dialect.identifier_preparer.format_table(table)
-            connection.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {ddl}")
-            log.info("Added missing column", table=table.name, column=column.name)
 
 
 def session_factory(engine: AsyncEngine) -> Sessions:

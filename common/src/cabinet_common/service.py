@@ -2,11 +2,12 @@
 that have one), health and metrics endpoints, tracing and the uvicorn entry point.
 Services build their routes and event handlers; this wires them."""
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -17,17 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp
 
 from cabinet_common import supervision
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
 from cabinet_common.events import Topic
 from cabinet_common.logging import configure_logging
 from cabinet_common.messaging.consumer import AnyHandler
 from cabinet_common.messaging.runtime import Messaging
+from cabinet_common.migrations import ServiceSchema, check_at_head, migrate
 from cabinet_common.observability.http import HttpMetrics
 from cabinet_common.observability.metrics import Refresher, render
 from cabinet_common.observability.tracing import configure_tracing
 from cabinet_common.problems import Problem
 from cabinet_common.problems import install as install_problems
-from cabinet_common.settings import ServiceSettings
+from cabinet_common.settings import DatabaseSettings, ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,14 @@ class ServiceRuntime:
 
 
 @asynccontextmanager
-async def database_runtime(settings: ServiceSettings) -> AsyncIterator[ServiceRuntime]:
+async def database_runtime(
+    settings: ServiceSettings, schema: ServiceSchema
+) -> AsyncIterator[ServiceRuntime]:
+    """The service's database, which `cabinet-<service> migrate` must have brought to this
+    code's head revision first (SchemaNotCurrent otherwise: the service does not start)."""
     engine = create_engine(settings.database_url)
-    await create_schema(engine)
     try:
+        await check_at_head(engine, schema)
         yield ServiceRuntime(engine, session_factory(engine))
     finally:
         await engine.dispose()
@@ -50,9 +56,12 @@ async def database_runtime(settings: ServiceSettings) -> AsyncIterator[ServiceRu
 
 @asynccontextmanager
 async def service_runtime(
-    settings: ServiceSettings, group_id: str, handlers: Mapping[Topic, AnyHandler]
+    settings: ServiceSettings,
+    schema: ServiceSchema,
+    group_id: str,
+    handlers: Mapping[Topic, AnyHandler],
 ) -> AsyncIterator[ServiceRuntime]:
-    async with database_runtime(settings) as runtime:
+    async with database_runtime(settings, schema) as runtime:
         messaging = Messaging(settings, runtime.sessions, group_id, handlers)
         await messaging.start()
         try:
@@ -146,3 +155,24 @@ def serve(app: ASGIApp, settings: ServiceSettings, service: str) -> None:
     server.run()
     # A background loop died and stopped the server: say so, so the process is restarted.
     sys.exit(supervision.exit_status())
+
+
+Settings = TypeVar("Settings", bound=ServiceSettings)
+
+
+def service_main(
+    schema: ServiceSchema,
+    settings_type: type[Settings],
+    create_app: Callable[[Settings], ASGIApp],
+) -> None:
+    """`cabinet-<service>` serves the API; `cabinet-<service> migrate` brings its database
+    to the newest revision (reading only CABINET_DATABASE_URL) and exits."""
+    command = sys.argv[1:]
+    if command == ["migrate"]:
+        configure_logging(schema.service)
+        asyncio.run(migrate(DatabaseSettings().database_url, schema))
+        return
+    if command:
+        sys.exit(f"usage: cabinet-{schema.service} [migrate]")
+    settings = settings_type()
+    serve(create_app(settings), settings, schema.service)

@@ -35,10 +35,17 @@ class CommonSettings(BaseSettings):
     traces_file: Path | None = None
 
 
-class ServiceSettings(CommonSettings):
-    """An HTTP service that owns one database."""
+class DatabaseSettings(BaseSettings):
+    """What `cabinet-<service> migrate` reads: the service's own database."""
+
+    model_config = SettingsConfigDict(env_prefix="CABINET_", extra="ignore")
 
     database_url: str
+
+
+class ServiceSettings(CommonSettings, DatabaseSettings):
+    """An HTTP service that owns one database."""
+
     host: str = "127.0.0.1"
     port: int
     # The public keys whose tokens this service accepts (one file each, PEM or base64):

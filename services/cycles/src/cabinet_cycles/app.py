@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from temporalio.worker import Worker
 
 from cabinet_common.auth.api import install_token_verifier
-from cabinet_common.service import create_service_app, serve, service_runtime
+from cabinet_common.service import create_service_app, service_main, service_runtime
 from cabinet_common.supervision import supervised
 from cabinet_common.temporal import connect, connect_when_up
 from cabinet_cycles.acknowledgements_api import router as acknowledgements_router
@@ -19,6 +19,7 @@ from cabinet_cycles.event_handlers import CyclesEventHandlers
 from cabinet_cycles.filers_api import router as filers_router
 from cabinet_cycles.form_types_api import router as form_types_router
 from cabinet_cycles.metrics import obligations_refresher
+from cabinet_cycles.migrations import SCHEMA
 from cabinet_cycles.quarter_api import router as quarter_router
 from cabinet_cycles.quarters import QuarterActivities, QuarterOpener
 from cabinet_cycles.schedules import ScheduleKeeper
@@ -33,7 +34,7 @@ def create_app(settings: CyclesSettings) -> FastAPI:
             client, settings.obligation_task_queue, settings.signer
         ).by_topic()
         opener = QuarterOpener(client, settings)
-        async with service_runtime(settings, "cabinet-cycles", handlers) as runtime:
+        async with service_runtime(settings, SCHEMA, "cabinet-cycles", handlers) as runtime:
             activities = QuarterActivities(
                 runtime.sessions, client, opener, settings.obligation_task_queue, settings.signer
             )
@@ -77,5 +78,4 @@ def create_app(settings: CyclesSettings) -> FastAPI:
 
 
 def main() -> None:
-    settings = CyclesSettings()
-    serve(create_app(settings), settings, "cycles")
+    service_main(SCHEMA, CyclesSettings, create_app)

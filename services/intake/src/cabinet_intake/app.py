@@ -5,9 +5,10 @@ from fastapi import FastAPI
 
 from cabinet_common.auth.api import install_token_verifier
 from cabinet_common.evidence import EvidenceStore, LocalEvidenceStore
-from cabinet_common.service import create_service_app, serve, service_runtime
+from cabinet_common.service import create_service_app, service_main, service_runtime
 from cabinet_intake.api import router
 from cabinet_intake.event_handlers import HANDLERS
+from cabinet_intake.migrations import SCHEMA
 from cabinet_intake.settings import IntakeSettings
 
 
@@ -15,7 +16,7 @@ def create_app(settings: IntakeSettings, evidence: EvidenceStore | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.evidence_dir.mkdir(parents=True, exist_ok=True)
-        async with service_runtime(settings, "cabinet-intake", HANDLERS) as runtime:
+        async with service_runtime(settings, SCHEMA, "cabinet-intake", HANDLERS) as runtime:
             app.state.runtime = runtime
             yield
 
@@ -30,5 +31,4 @@ def create_app(settings: IntakeSettings, evidence: EvidenceStore | None = None) 
 
 
 def main() -> None:
-    settings = IntakeSettings()
-    serve(create_app(settings), settings, "intake")
+    service_main(SCHEMA, IntakeSettings, create_app)

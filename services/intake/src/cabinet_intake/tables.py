@@ -76,7 +76,6 @@ class SubmissionVersion(Base):
     declared_total_pence: Mapped[int] = mapped_column(BigInteger)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # "online", or "paper" for a return keyed in by a caseworker (keyed_by) from paper.
-    # Server defaults, so create_schema can add them to a table made before they existed.
     channel: Mapped[str] = mapped_column(String(10), default="online", server_default="online")
     keyed_by: Mapped[str | None] = mapped_column(String(100))
     receipts: Mapped[list["StoredReceipt"]] = relationship(

@@ -8,10 +8,11 @@ from fastapi import FastAPI
 from cabinet_common.auth.api import install_token_verifier
 from cabinet_common.bounded import BoundedPool, Limits
 from cabinet_common.evidence import EvidenceStore, LocalEvidenceStore
-from cabinet_common.service import create_service_app, serve, service_runtime
+from cabinet_common.service import create_service_app, service_main, service_runtime
 from cabinet_common.supervision import supervised
 from cabinet_receipts.api import router
 from cabinet_receipts.event_handlers import HANDLERS
+from cabinet_receipts.migrations import SCHEMA
 from cabinet_receipts.reader import ReceiptReader
 from cabinet_receipts.settings import ReceiptsSettings
 
@@ -28,7 +29,7 @@ def reading_pool(settings: ReceiptsSettings) -> BoundedPool:
 def create_app(settings: ReceiptsSettings, evidence: EvidenceStore | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, "cabinet-receipts", HANDLERS) as runtime:
+        async with service_runtime(settings, SCHEMA, "cabinet-receipts", HANDLERS) as runtime:
             app.state.runtime = runtime
             reader = ReceiptReader(
                 runtime.sessions,
@@ -51,5 +52,4 @@ def create_app(settings: ReceiptsSettings, evidence: EvidenceStore | None = None
 
 
 def main() -> None:
-    settings = ReceiptsSettings()
-    serve(create_app(settings), settings, "receipts")
+    service_main(SCHEMA, ReceiptsSettings, create_app)

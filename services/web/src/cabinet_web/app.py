@@ -15,10 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope, Send
 
 from cabinet_common.auth.tokens import TokenMinter
-from cabinet_common.service import database_runtime, observe, serve
+from cabinet_common.service import database_runtime, observe, service_main
 from cabinet_web import filer_clients, multipart_csrf
 from cabinet_web.backend import Backend, NotFound, Refused
 from cabinet_web.journey.pages import SeeOther
+from cabinet_web.migrations import SCHEMA
 from cabinet_web.pages import (
     account,
     caseworker,
@@ -43,7 +44,7 @@ RETRY_AFTER_SECONDS = 30
 def create_app(settings: WebSettings) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with database_runtime(settings) as runtime:
+        async with database_runtime(settings, SCHEMA) as runtime:
             app.state.runtime = runtime
             app.state.backend = Backend(
                 settings.intake_url, settings.cycles_url, minter=_minter(settings)
@@ -172,5 +173,4 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: int) -> None:
 
 
 def main() -> None:
-    settings = WebSettings()
-    serve(create_app(settings), settings, "web")
+    service_main(SCHEMA, WebSettings, create_app)

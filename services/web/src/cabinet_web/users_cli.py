@@ -11,11 +11,15 @@ import sys
 from cabinet_common.service import database_runtime
 from cabinet_web.accounts import Role, save_user
 from cabinet_web.filer_clients import register_client
+from cabinet_web.migrations import SCHEMA
 from cabinet_web.settings import WebSettings
 
 
 async def _add(args: argparse.Namespace, password: str) -> None:
-    async with database_runtime(WebSettings()) as runtime, runtime.sessions.begin() as session:
+    async with (
+        database_runtime(WebSettings(), SCHEMA) as runtime,
+        runtime.sessions.begin() as session,
+    ):
         await save_user(
             session,
             args.user_id,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -135,10 +136,12 @@ def start_detached(
     pid_path: Path,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    run_as: tuple[int, int] | None = None,
 ) -> ManagedProcess:
     """Start argv in a new session, stdout and stderr appended to log_path, pid written to pid_path.
 
-    env is laid over this process's environment. The process outlives this Python process.
+    env is laid over this process's environment; run_as (uid, gid) runs it as another user
+    (we must be root). The process outlives this Python process.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     pid_path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,9 +157,18 @@ def start_detached(
             env={**os.environ, **env} if env is not None else None,
             cwd=cwd,
             start_new_session=True,
+            **as_user(run_as),
         )
     pid_path.write_text(f"{popen.pid}\n")
     return ManagedProcess(name, popen, log_path, pid_path)
+
+
+def as_user(run_as: tuple[int, int] | None) -> dict[str, Any]:
+    """subprocess options that run a child as (uid, gid), without our supplementary groups."""
+    if run_as is None:
+        return {}
+    uid, gid = run_as
+    return {"user": uid, "group": gid, "extra_groups": []}
 
 
 def _read_pid(pid_path: Path) -> int | None:

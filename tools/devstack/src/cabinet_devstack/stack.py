@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import functools
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Generator
@@ -24,7 +25,7 @@ from cabinet_common.auth.principal import Principal, Role
 from cabinet_common.auth.tokens import TokenMinter
 from cabinet_common.messaging.kafka import ensure_topics
 from cabinet_common.settings import CommonSettings
-from cabinet_devstack import kafka, temporal
+from cabinet_devstack import kafka, postgres, temporal
 from cabinet_devstack.demo import DEMO_DEPARTMENT, DEMO_FILERS, seed_demo
 from cabinet_devstack.keys import local_auth_keys, local_signing_key, local_web_secret
 from cabinet_devstack.processes import (
@@ -59,6 +60,11 @@ def _replica_names(name: str, replicas: int) -> list[str]:
     return [name, *(f"{name}.{n}" for n in range(2, count + 1))]
 
 
+# Each owns one database (the worker has none).
+DATABASE_SERVICES = SERVICES
+BACKENDS = ("sqlite", "postgres")
+
+
 def _metrics_names(replicas: int) -> list[str]:
     """Metrics served on ports of their own (the services serve theirs at <url>/metrics):
     each worker's, and the Temporal SDK's in each process that talks to Temporal."""
@@ -83,6 +89,12 @@ class StackConfig:
     temporal_metrics_port: int
     service_ports: dict[str, int]
     metrics_ports: dict[str, int]
+    # "sqlite" (a file per service under data/) or "postgres" (a cluster of the stack's
+    # own under postgres_dir, one database and role per service).
+    database: str = "sqlite"
+    postgres_port: int = 5433
+    # Where the PostgreSQL cluster lives; state_dir/postgres unless set.
+    postgres_dir: Path | None = None
     task_queue: str = "cabinet-obligations"
     # Consumers join their group in 1-3 s instead of ~5 s; for tests.
     fast_group_join: bool = False
@@ -92,10 +104,17 @@ class StackConfig:
     # Processes of each of REPLICATED (the extra ones get ports in service_ports).
     replicas: int = 1
 
+    def __post_init__(self) -> None:
+        if self.database not in BACKENDS:
+            raise ValueError(f"database must be one of {', '.join(BACKENDS)}: {self.database!r}")
+
     @classmethod
     def from_env(cls) -> "StackConfig":
-        """The ports of `make up`, each overridable with CABINET_<NAME>_PORT."""
+        """The ports of `make up`, each overridable with CABINET_<NAME>_PORT, and the
+        database backend from CABINET_DB (sqlite by default, or postgres)."""
         return cls(
+            database=os.environ.get("CABINET_DB", "sqlite"),
+            postgres_port=_env_port("POSTGRES", 5433),
             state_dir=Path(os.environ.get("CABINET_STATE_DIR", REPO_ROOT / ".stack")),
             kafka_port=_env_port("KAFKA", 9092),
             kafka_controller_port=_env_port("KAFKA_CONTROLLER", 9093),
@@ -136,8 +155,20 @@ class StackConfig:
                 for replica in _replica_names(name, replicas)
             },
             metrics_ports={name: free_port() for name in _metrics_names(replicas)},
+            postgres_port=free_port(),
             **options,  # type: ignore[arg-type]
         )
+
+    @property
+    def postgres_cluster(self) -> postgres.Cluster:
+        directory = self.postgres_dir or self.state_dir / "postgres"
+        # A throwaway cluster (tests) need not survive a power cut.
+        return postgres.Cluster(directory, self.postgres_port, durable=self.postgres_dir is None)
+
+    def database_url(self, service: str) -> str:
+        if self.database == "postgres":
+            return self.postgres_cluster.database_url(service)
+        return f"sqlite+aiosqlite:///{self.state_dir / 'data' / service}.db"
 
     @property
     def mail_dir(self) -> Path:
@@ -209,7 +240,7 @@ class StackConfig:
             "CABINET_TEMPORAL_ADDRESS": self.temporal_address,
             "CABINET_TEMPORAL_UI_URL": self.temporal_ui_url,
             "CABINET_OBLIGATION_TASK_QUEUE": self.task_queue,
-            "CABINET_DATABASE_URL": f"sqlite+aiosqlite:///{data / service}.db",
+            "CABINET_DATABASE_URL": self.database_url(service),
             "CABINET_EVIDENCE_DIR": str(data / "evidence"),
             "CABINET_MAIL_DIR": str(self.mail_dir),
             **self.extra_env,
@@ -269,11 +300,15 @@ class Stack:
         return self._log_dir / f"{name}.log"
 
     def up(self) -> None:
+        if self.config.database == "postgres":
+            self.start_postgres()
         self.start_kafka()
         self.start_temporal()
         asyncio.run(
             ensure_topics(CommonSettings(kafka_bootstrap_servers=self.config.kafka_bootstrap))
         )
+        for name in DATABASE_SERVICES:
+            self.migrate(name)
         for name in self.config.app_names:
             self.start_app(name)
         for name in self.config.app_names:
@@ -283,6 +318,36 @@ class Stack:
     def down(self) -> None:
         for name in (*reversed(self.config.app_names), "temporal", "kafka"):
             stop_pid(self.pid_file(name))
+        if is_running(self.pid_file("postgres")):
+            postgres.stop(self.config.postgres_cluster, self.log_file("postgres"))
+        stop_pid(self.pid_file("postgres"))
+
+    def start_postgres(self) -> None:
+        cluster = self.config.postgres_cluster
+        process = None
+        if not is_running(self.pid_file("postgres")):
+            process = postgres.start(cluster, self.log_file("postgres"), self.pid_file("postgres"))
+        postgres.wait_ready(cluster, process)
+        postgres.provision(cluster, DATABASE_SERVICES)
+
+    def migrate(self, service: str) -> None:
+        """`cabinet-<service> migrate`, as the Kubernetes init container runs it."""
+        (self.config.state_dir / "data").mkdir(parents=True, exist_ok=True)
+        log = self.log_file(f"{service}-migrate")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as output:
+            result = subprocess.run(
+                [str(Path(sys.executable).parent / f"cabinet-{service}"), "migrate"],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.config.process_env(service)},
+                cwd=REPO_ROOT,
+                check=False,
+            )
+        if result.returncode != 0:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+            raise RuntimeError(f"{service} migrate failed; end of {log}:\n{tail}")
 
     def start_kafka(self, timeout_s: float = 90) -> None:
         if is_running(self.pid_file("kafka")):
@@ -331,8 +396,11 @@ class Stack:
         stop_pid(self.pid_file(name))
 
     def restart(self, name: str) -> None:
-        """Stop one service (or the worker) and start it again on the code now installed."""
+        """Stop one service (or the worker) and start it again on the code now installed
+        (its database migrated to that code's head first)."""
         self.stop_app(name)
+        if base_name(name) in DATABASE_SERVICES:
+            self.migrate(base_name(name))
         self.start_app(name)
         if base_name(name) in SERVICES:
             self.wait_ready(name)
@@ -383,6 +451,10 @@ def _print_urls(config: StackConfig) -> None:
         print(f"  {service:<9} API docs  {config.url(service)}/docs")
     print(f"  Temporal Web UI     {config.temporal_ui_url}")
     print(f"  Kafka bootstrap     {config.kafka_bootstrap}")
+    if config.database == "postgres":
+        print(
+            f"  PostgreSQL          127.0.0.1:{config.postgres_port} (databases cabinet_<service>)"
+        )
     print(f"  Signing public key  {config.url('cycles')}/signing-key")
     print("  Prometheus metrics")
     for name, url in config.metrics_urls().items():

@@ -5,7 +5,7 @@ operator and an admin. Written straight into the web service's database, as
 import asyncio
 from dataclasses import dataclass
 
-from cabinet_common.database import create_engine, create_schema, session_factory
+from cabinet_common.database import create_engine, session_factory
 from cabinet_web.accounts import Role, save_user
 
 DEMO_PASSWORD = "cabinet-demo-password"
@@ -36,7 +36,6 @@ async def _save(
 ) -> None:
     engine = create_engine(database_url)
     try:
-        await create_schema(engine)
         async with session_factory(engine).begin() as session:
             for account in accounts:
                 await save_user(
