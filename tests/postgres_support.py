@@ -12,6 +12,8 @@ from cabinet_devstack import postgres
 from cabinet_devstack.processes import free_port
 
 _names = itertools.count(1)
+# What tests parametrised over the database run on.
+BACKENDS = ("sqlite", "postgres")
 
 
 class ScratchCluster:

@@ -7,7 +7,6 @@ import asyncio
 import importlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,10 +35,9 @@ from cabinet_common.migrations import (
     migrate_engine,
     schema_differences,
 )
-from tests.postgres_support import ScratchCluster
+from tests.postgres_support import BACKENDS
 
 SERVICES = ("intake", "receipts", "cycles", "web")
-BACKENDS = ("sqlite", "postgres")
 
 
 def schema_of(service: str) -> ServiceSchema:
@@ -47,20 +45,6 @@ def schema_of(service: str) -> ServiceSchema:
     importlib.import_module(f"cabinet_{service}.app")
     schema: ServiceSchema = importlib.import_module(f"cabinet_{service}.migrations").SCHEMA
     return schema
-
-
-@pytest.fixture
-def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
-    """new_database(backend) -> the URL of an empty database on that backend."""
-    count = iter(range(1000))
-
-    def make(backend: str) -> str:
-        if backend == "postgres":
-            cluster: ScratchCluster = request.getfixturevalue("postgres_cluster")
-            return cluster.new_database()
-        return f"sqlite+aiosqlite:///{tmp_path / f'db{next(count)}.sqlite'}"
-
-    return make
 
 
 async def differences(url: str, schema: ServiceSchema) -> list[object]:

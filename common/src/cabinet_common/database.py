@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, event
+from sqlalchemy import DateTime, Dialect, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -66,3 +66,19 @@ def _make_sqlite_safe_for_concurrent_writers(engine: AsyncEngine) -> None:
 
 def session_factory(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def serialize(session: AsyncSession, *key: str) -> None:
+    """Until the transaction ends, hold the lock named by `key`: transactions that read and
+    then write what `key` names (a department's filed receipts, a form type's versions) take
+    turns instead of both acting on what they read.
+
+    On PostgreSQL (READ COMMITTED) a transaction-scoped advisory lock, which a transaction
+    waiting on it passes with a fresh view of what the holder committed; on SQLite nothing,
+    since every transaction begins IMMEDIATE and holds the whole database's write lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": "\x1f".join(key)},
+    )

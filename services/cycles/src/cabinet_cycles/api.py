@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
 from cabinet_common.auth.principal import ADMINISTRATION, STAFF, Principal
+from cabinet_common.database import serialize
 from cabinet_common.obligation_workflow import ObligationStatus, ReasonModel
 from cabinet_common.problems import Problem, responses
 from cabinet_common.quarter_workflow import QuarterKey
@@ -47,6 +48,7 @@ async def put_department(
     department_id: SlugPath, body: DepartmentIn, session: DbSession
 ) -> DepartmentOut:
     async with session.begin():
+        await serialize(session, "department", department_id)
         await session.merge(Department(department_id=department_id, name=body.name))
     return DepartmentOut(department_id=department_id, name=body.name)
 

@@ -125,7 +125,7 @@ class CyclesEventHandlers:
 
     async def on_status_changed(self, session: AsyncSession, event: Event) -> None:
         changed = event.payload_as(obligations_pb2.ObligationStatusChanged)
-        obligation = await _obligation(session, changed.obligation.obligation_id)
+        obligation = await _obligation(session, changed.obligation.obligation_id, lock=True)
         if changed.sequence > obligation.status_sequence:
             obligation.status = changed.to_status
             obligation.status_sequence = changed.sequence
@@ -144,7 +144,7 @@ class CyclesEventHandlers:
 
     async def on_acknowledgement_issued(self, session: AsyncSession, event: Event) -> None:
         issued = event.payload_as(obligations_pb2.AcknowledgementIssued)
-        obligation = await _obligation(session, issued.obligation.obligation_id)
+        obligation = await _obligation(session, issued.obligation.obligation_id, lock=True)
         # Signed and stored once, in the same transaction as the processed-event row: a
         # crash before the commit stores nothing and the redelivery makes the same bytes
         # (Ed25519 signatures are deterministic); after it, the stored bytes are final.
@@ -167,8 +167,11 @@ class CyclesEventHandlers:
             return None
 
 
-async def _obligation(session: AsyncSession, obligation_id: str) -> Obligation:
-    obligation = await session.get(Obligation, obligation_id)
+async def _obligation(session: AsyncSession, obligation_id: str, lock: bool = False) -> Obligation:
+    """The obligation; with lock, its row locked until the transaction ends, for a handler
+    that reads it and then writes it or rows that hang from it (status changes of one
+    obligation met by two consumers after a rebalance take turns)."""
+    obligation = await session.get(Obligation, obligation_id, with_for_update=lock)
     if obligation is None:
         raise PermanentError(f"unknown obligation {obligation_id}")
     return obligation

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
 from cabinet_common.auth.principal import ADMINISTRATION, STAFF
+from cabinet_common.database import serialize
 from cabinet_common.problems import Problem, ProblemItem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
@@ -94,6 +95,8 @@ async def put_filer(
             headers={"Allow": "POST"},
         )
     async with session.begin():
+        # Writes of one department's register take turns (each reads what exists first).
+        await serialize(session, "filers", department_id)
         await department_or_404(session, department_id)
         known = await _form_type_ids(session, department_id)
         for form_type_id in body.form_type_ids:
@@ -127,6 +130,8 @@ async def import_filers(department_id: str, request: Request, session: DbSession
         raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "Send the register as text/csv")
     content = await request.body()
     async with session.begin():
+        # Writes of one department's register take turns (each reads what exists first).
+        await serialize(session, "filers", department_id)
         await department_or_404(session, department_id)
         register = read_register(content, await _form_type_ids(session, department_id))
         if register.problems:

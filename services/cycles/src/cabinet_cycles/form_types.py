@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet.formtypes.v1 import events_pb2 as formtypes_pb2
+from cabinet_common.database import serialize
 from cabinet_common.events import Event, timestamp
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.messaging.outbox import add_to_outbox
@@ -32,6 +33,8 @@ async def publish_form_type(
     definition: FormTypeDefinition,
 ) -> PublishedFormType:
     """The current version after publishing `definition`: a new one only if it changed."""
+    # Two publishers of one form type take turns: the second sees the first's version.
+    await serialize(session, "form-type", department_id, form_type_id)
     current = await current_form_type(session, department_id, form_type_id)
     if current is not None and current.definition == definition:
         # Announced again (the same content): a consumer that missed it catches up.

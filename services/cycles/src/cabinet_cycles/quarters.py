@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from cabinet.common.v1 import types_pb2
 from cabinet.obligations.v1 import events_pb2
 from cabinet_common import search_attributes
-from cabinet_common.database import Sessions
+from cabinet_common.database import Sessions, serialize
 from cabinet_common.deadlines import deadlines
 from cabinet_common.events import Event, timestamp
 from cabinet_common.form_types import periods
@@ -99,6 +99,8 @@ class QuarterOpener:
         """Open the period (by key, or the one containing `on`) and make sure its quarter
         workflow runs. Returns the period and whether this call opened it."""
         async with sessions.begin() as session:
+            # Two openings at once (the schedule and an operator) make one period.
+            await serialize(session, "open-period", department_id, form_type_id)
             current = await current_form_type(session, department_id, form_type_id)
             if current is None:
                 raise UnknownFormType(f"No form type {form_type_id!r} in this department")
@@ -199,8 +201,11 @@ class QuarterActivities:
     async def open_obligations_batch(self, request: OpenBatchRequest) -> OpenBatchResult:
         key = request.key
         async with self._sessions.begin() as session:
+            # A retried batch still running elsewhere waits, then finds its obligations.
             period = await session.get(
-                OpenedPeriod, (key.department_id, key.form_type_id, key.period_key)
+                OpenedPeriod,
+                (key.department_id, key.form_type_id, key.period_key),
+                with_for_update=True,
             )
             if period is None:
                 raise LookupError(f"period {key.workflow_id} was never opened")

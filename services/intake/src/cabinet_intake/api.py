@@ -340,15 +340,17 @@ async def _take_with_one_retry(
     key: str,
     max_event_bytes: int,
 ) -> tuple[SubmissionAccepted, bool]:
-    # A concurrent request with the same key (or for the same next version) loses the
-    # unique-constraint race; the second attempt then sees the winner's row.
+    # Submissions for one obligation take turns on its row (FOR UPDATE; on SQLite the
+    # transaction holds the database's write lock): a concurrent request with the same key
+    # then finds the first one's version, one for the next version sees it as the latest.
+    # The unique constraints stay the last word: a loser of a race they catch retries once.
     try:
         async with session.begin():
-            await session.refresh(obligation)
+            await session.refresh(obligation, with_for_update=True)
             return await take_submission(session, obligation, body, files, key, max_event_bytes)
     except IntegrityError:
         async with session.begin():
-            await session.refresh(obligation)
+            await session.refresh(obligation, with_for_update=True)
             return await take_submission(session, obligation, body, files, key, max_event_bytes)
 
 

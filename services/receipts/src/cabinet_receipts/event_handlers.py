@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cabinet.common.v1 import types_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
+from cabinet_common.database import serialize
 from cabinet_common.events import Event, Topic, timestamp
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.known_form_types import known_definition, on_form_type_published
@@ -76,6 +77,9 @@ async def record_check(
     and lines, and publish ReceiptsChecked (through the outbox, in this transaction)."""
     department = submitted.obligation.department_id
     obligation_id = submitted.obligation.obligation_id
+    # Whether a file or a line was filed before is read, then this submission's are
+    # recorded: two submissions of one department take turns, or each would miss the other.
+    await serialize(session, "filed-receipts", department)
     hashes = {line.file_sha256 for line in submitted.receipts}
     filed = (
         await session.scalars(
