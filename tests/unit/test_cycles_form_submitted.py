@@ -32,7 +32,9 @@ class FakeSession:
     def __init__(self) -> None:
         self.obligation = Obligation(obligation_id=OBLIGATION_ID)
 
-    async def get(self, _table: type, obligation_id: str) -> Obligation | None:
+    async def get(
+        self, _table: type, obligation_id: str, with_for_update: bool = False
+    ) -> Obligation | None:
         return self.obligation if obligation_id == OBLIGATION_ID else None
 
 
