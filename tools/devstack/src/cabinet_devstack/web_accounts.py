@@ -6,7 +6,9 @@ import asyncio
 from dataclasses import dataclass
 
 from cabinet_common.database import create_engine, session_factory
+from cabinet_common.migrations import migrate_engine
 from cabinet_web.accounts import Role, save_user
+from cabinet_web.migrations import SCHEMA
 
 DEMO_PASSWORD = "cabinet-demo-password"
 
@@ -36,6 +38,8 @@ async def _save(
 ) -> None:
     engine = create_engine(database_url)
     try:
+        # A fresh database (a test's) gets its tables as `cabinet-web migrate` makes them.
+        await migrate_engine(engine, SCHEMA)
         async with session_factory(engine).begin() as session:
             for account in accounts:
                 await save_user(
