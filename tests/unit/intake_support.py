@@ -107,10 +107,11 @@ class Intake:
 
 
 @asynccontextmanager
-async def running_intake(tmp_path: Path) -> AsyncIterator[Intake]:
-    """Intake's app in process on a SQLite file, with one obligation it knows of."""
+async def running_intake(tmp_path: Path, database_url: str = "") -> AsyncIterator[Intake]:
+    """Intake's app in process on a SQLite file (or the database given), with one
+    obligation it knows of."""
     settings = IntakeSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}",
+        database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}",
         evidence_dir=tmp_path / "evidence",
     )
     settings.evidence_dir.mkdir()

@@ -205,3 +205,26 @@ async def test_a_service_refuses_a_database_not_at_its_head(
         await check_at_head(engine, schema)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_rolled_back_release_starts_on_its_successors_schema(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    """After a rollback the database is at a revision this code has never seen: its
+    migrate leaves it alone and the service starts (migrations only expand)."""
+    schema = schema_of("intake")
+    engine = create_engine(new_database(backend))
+    try:
+        await migrate_engine(engine, schema)
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = 'future'"))
+        await migrate_engine(engine, schema)
+        await check_at_head(engine, schema)
+        async with engine.connect() as connection:
+            versions = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).all()
+        assert [v for (v,) in versions] == ["future"]
+    finally:
+        await engine.dispose()

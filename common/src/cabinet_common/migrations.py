@@ -83,6 +83,12 @@ class ServiceSchema:
     def heads(self) -> tuple[str, ...]:
         return tuple(ScriptDirectory.from_config(self.config()).get_heads())
 
+    def newer_revisions(self, current: Sequence[str]) -> list[str]:
+        """Those of `current` this code does not know: written by a newer release (the
+        database has been migrated past this code, as after a rollback)."""
+        script = ScriptDirectory.from_config(self.config())
+        return [r for r in current if r not in {s.revision for s in script.walk_revisions()}]
+
     def first_revision(self) -> str:
         script = ScriptDirectory.from_config(self.config())
         (base,) = script.get_bases()
@@ -147,6 +153,11 @@ def _upgrade(connection: Connection, schema: ServiceSchema, revision: str) -> No
         log.info("adopting a database made before migrations", revision=first)
         command.stamp(config, first)
     before = MigrationContext.configure(connection).get_current_heads()
+    if schema.newer_revisions(before):
+        # A rollback's init container: the newer release's schema is one this release
+        # reads (migrations only expand), and there is nothing this code could do to it.
+        log.warning("database is at a newer release's revision; left as it is", at=before)
+        return
     command.upgrade(config, revision)
     after = MigrationContext.configure(connection).get_current_heads()
     log.info("database migrated", service=schema.service, before=before, after=after)
@@ -195,17 +206,22 @@ def _first_revision_columns(schema: ServiceSchema) -> dict[str, set[str]]:
 
 
 async def check_at_head(engine: AsyncEngine, schema: ServiceSchema) -> None:
-    """SchemaNotCurrent unless the database is at this code's head revision."""
+    """SchemaNotCurrent unless the database is at this code's head revision, or at a newer
+    release's (after a rollback: migrations only expand, so this code reads that schema)."""
     async with engine.connect() as connection:
         current = await connection.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_heads()
         )
-    if set(current) != set(schema.heads()):
-        raise SchemaNotCurrent(
-            f"the {schema.service} database is at revision {', '.join(current) or 'none'},"
-            f" this code needs {', '.join(schema.heads())}:"
-            f" run `cabinet-{schema.service} migrate`"
-        )
+    if set(current) == set(schema.heads()):
+        return
+    if current and schema.newer_revisions(current):
+        log.warning("database is at a newer release's revision", service=schema.service, at=current)
+        return
+    raise SchemaNotCurrent(
+        f"the {schema.service} database is at revision {', '.join(current) or 'none'},"
+        f" this code needs {', '.join(schema.heads())}:"
+        f" run `cabinet-{schema.service} migrate`"
+    )
 
 
 async def schema_differences(engine: AsyncEngine, schema: ServiceSchema) -> list[object]:
