@@ -155,15 +155,18 @@ async def test_two_migrators_at_once_leave_one_schema_at_head(
         await engine.dispose()
 
 
+@pytest.mark.parametrize("made_like", ["first", "head"])
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_database_made_before_migrations_is_adopted(
-    backend: str, new_database: Callable[[str], str]
+    backend: str, made_like: str, new_database: Callable[[str], str]
 ) -> None:
-    """What create_all made is the first revision without Alembic's version table."""
+    """What create_all made is a revision's schema without Alembic's version table: the
+    first revision's (an older release) or the newest (the release just before)."""
     schema = schema_of("intake")
     engine = create_engine(new_database(backend))
     try:
-        await migrate_engine(engine, schema, schema.first_revision())
+        made = schema.first_revision() if made_like == "first" else "head"
+        await migrate_engine(engine, schema, made)
         async with engine.begin() as connection:
             filled = await connection.run_sync(_fill_every_table)
             await connection.execute(text("DROP TABLE alembic_version"))

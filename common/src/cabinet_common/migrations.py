@@ -149,9 +149,11 @@ async def migrate_engine(
 def _upgrade(connection: Connection, schema: ServiceSchema, revision: str) -> None:
     config = schema.config(connection)
     if _made_before_migrations(connection, schema):
-        first = schema.first_revision()
-        log.info("adopting a database made before migrations", revision=first)
-        command.stamp(config, first)
+        # Made by create_all: it is the newest schema if it matches the models exactly,
+        # and otherwise (an older release's) the first revision's.
+        adopted = "head" if not _differences(connection, schema) else schema.first_revision()
+        log.info("adopting a database made before migrations", revision=adopted)
+        command.stamp(config, adopted)
     before = MigrationContext.configure(connection).get_current_heads()
     if schema.newer_revisions(before):
         # A rollback's init container: the newer release's schema is one this release
@@ -228,11 +230,9 @@ async def schema_differences(engine: AsyncEngine, schema: ServiceSchema) -> list
     """What autogenerate would change to make the database match the models (empty when the
     migrations and the models agree)."""
     async with engine.connect() as connection:
-        return await connection.run_sync(
-            lambda sync: list(
-                compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}),
-                    schema.metadata(),
-                )
-            )
-        )
+        return await connection.run_sync(_differences, schema)
+
+
+def _differences(connection: Connection, schema: ServiceSchema) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, schema.metadata()))
