@@ -8,6 +8,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,15 +31,27 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if os.environ.get("CABINET_TEST_STACK") == "running":
         yield Stack(StackConfig.from_env())
         return
+    with stack_of_its_own(tmp_path_factory, "stack", traces=True) as running:
+        yield running
+
+
+@contextmanager
+def stack_of_its_own(
+    tmp_path_factory: pytest.TempPathFactory, name: str, traces: bool = False, **options: Any
+) -> Iterator[Stack]:
+    """A stack of a test's own on free ports and on CABINET_TEST_DB's backend, up until the
+    block ends; its servers' logs are then kept under test-artifacts/<name>-logs. With
+    traces, each process writes its spans under <state dir>/traces."""
     assert TEST_DB in BACKENDS, f"CABINET_TEST_DB must be one of {BACKENDS}, not {TEST_DB!r}"
-    state_dir = Path(tmp_path_factory.mktemp("stack"))
+    state_dir = Path(tmp_path_factory.mktemp(name))
     postgres_dir = postgres.scratch_directory() if TEST_DB == "postgres" else None
     config = StackConfig.on_free_ports(
         state_dir,
         fast_group_join=True,
-        traces_dir=state_dir / "traces",
         database=TEST_DB,
         postgres_dir=postgres_dir,
+        traces_dir=state_dir / "traces" if traces else None,
+        **options,
     )
     # The tests check what a receipt reads as, not how fast (make receipts-accuracy does):
     # on a loaded CI machine a slow read must not become a RECEIPT_NOT_READABLE flag.
@@ -49,7 +62,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
     finally:
         running.down()
-        keep_logs(state_dir)
+        keep_logs(state_dir, f"{name}-logs")
         if postgres_dir is not None:
             shutil.rmtree(postgres_dir, ignore_errors=True)
 

@@ -1,15 +1,14 @@
 """The outbox relay and the event consumer against a real Kafka broker (just the broker: no
-services), on a SQLite database of the test's own: a dependency that fails transiently is
-waited for and never dead-lettered, poison is, partitions and keys run concurrently in
-per-key order with no transaction held over an external call, and two relays on one
-database publish each row once, in per-key order."""
+services), on a database of the test's own (on CABINET_TEST_DB's backend): a dependency
+that fails transiently is waited for and never dead-lettered, poison is, partitions and
+keys run concurrently in per-key order with no transaction held over an external call, and
+two relays on one database publish each row once, in per-key order."""
 
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -17,16 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet.common.v1 import types_pb2
 from cabinet.submissions.v1 import events_pb2
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
 from cabinet_common.events import Event, Topic
 from cabinet_common.messaging.consumer import AnyHandler, CallThenRecord, PermanentError
 from cabinet_common.messaging.kafka import create_producer, ensure_topics
 from cabinet_common.messaging.outbox import OutboxMessage, add_to_outbox
 from cabinet_common.messaging.outbox_relay import OutboxRelay
 from cabinet_common.messaging.runtime import Messaging
+from cabinet_common.migrations import migrate_engine
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack.processes import stop_from_pid_file
 from cabinet_devstack.stack import Stack, StackConfig
+from cabinet_intake.migrations import SCHEMA
+from tests.integration.conftest import TEST_DB
 from tests.integration.helpers import eventually, read_topic
 
 pytestmark = pytest.mark.integration
@@ -43,9 +45,11 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'messaging.db'}")
-    await create_schema(engine)
+async def sessions(new_database: Callable[[str], str]) -> AsyncIterator[Sessions]:
+    """A database of the test's own on CABINET_TEST_DB's backend, with the shared tables
+    (intake's schema has them all)."""
+    engine = create_engine(new_database(TEST_DB))
+    await migrate_engine(engine, SCHEMA)
     try:
         yield session_factory(engine)
     finally:

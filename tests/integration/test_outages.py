@@ -5,13 +5,12 @@ ready with intake and cycles away. These tests stop servers, so they run on a st
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from cabinet_devstack.stack import Stack, StackConfig
-from tests.integration.conftest import Department, seeded_department
+from cabinet_devstack.stack import Stack
+from tests.integration.conftest import Department, seeded_department, stack_of_its_own
 from tests.integration.helpers import obligation_in_status, receipt_line, submit, unique_file
 
 # A restarted service can take a while to answer on a loaded machine.
@@ -20,13 +19,8 @@ READY_S = 240
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    state_dir = Path(tmp_path_factory.mktemp("outages"))
-    running = Stack(StackConfig.on_free_ports(state_dir, fast_group_join=True))
-    try:
-        running.up()
+    with stack_of_its_own(tmp_path_factory, "outages") as running:
         yield running
-    finally:
-        running.down()
 
 
 def _answers(stack: Stack, service: str, path: str) -> int:

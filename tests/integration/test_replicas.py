@@ -12,15 +12,14 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from functools import partial
-from pathlib import Path
 
 import httpx
 import pytest
 
 from cabinet_common.events import Topic
 from cabinet_devstack.demo import seed_department
-from cabinet_devstack.stack import Stack, StackConfig
-from tests.integration.conftest import CURRENT_QUARTER, keep_logs
+from cabinet_devstack.stack import Stack
+from tests.integration.conftest import CURRENT_QUARTER, stack_of_its_own
 from tests.integration.helpers import (
     eventually,
     obligation_in_status,
@@ -39,14 +38,8 @@ GROUPS = {"intake": "cabinet-intake", "receipts": "cabinet-receipts", "cycles": 
 
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    state_dir = Path(tmp_path_factory.mktemp("replicas"))
-    running = Stack(StackConfig.on_free_ports(state_dir, fast_group_join=True, replicas=2))
-    try:
-        running.up()
+    with stack_of_its_own(tmp_path_factory, "replica-stack", replicas=2) as running:
         yield running
-    finally:
-        running.down()
-        keep_logs(state_dir, "replica-stack-logs")
 
 
 def _assignments(stack: Stack, name: str) -> set[str] | None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cabinet_common.database import create_engine, create_schema, session_factory
+from cabinet_common.database import create_engine, session_factory
 from cabinet_common.events import InvalidEvent
 from cabinet_common.messaging.failures import (
     Backoff,
@@ -21,7 +21,9 @@ from cabinet_common.messaging.failures import (
 from cabinet_common.messaging.inbox import ProcessedEvent
 from cabinet_common.messaging.outbox import OutboxMessage
 from cabinet_common.messaging.retention import Retention
+from cabinet_common.migrations import migrate_engine
 from cabinet_common.temporal import refusal_is_permanent
+from cabinet_intake.migrations import SCHEMA
 
 
 def _db_error(kind: type[DataError | IntegrityError | OperationalError]) -> Exception:
@@ -83,7 +85,7 @@ async def test_pruning_deletes_only_what_is_done_and_older_than_the_retention(
     tmp_path: Path,
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'prune.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     old, recent = now - timedelta(days=8), now - timedelta(days=6)
