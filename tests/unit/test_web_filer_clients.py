@@ -15,9 +15,11 @@ from pydantic import SecretStr
 
 from cabinet_common.auth.principal import Principal, Role
 from cabinet_common.auth.tokens import TokenVerifier
-from cabinet_common.database import create_engine, create_schema, session_factory
+from cabinet_common.database import create_engine, session_factory
+from cabinet_common.migrations import migrate_engine
 from cabinet_web.app import create_app
 from cabinet_web.filer_clients import register_client
+from cabinet_web.migrations import SCHEMA
 from cabinet_web.settings import WebSettings
 
 KEY = Ed25519PrivateKey.generate()
@@ -25,7 +27,7 @@ KEY = Ed25519PrivateKey.generate()
 
 async def _register(database_url: str) -> tuple[str, str]:
     engine = create_engine(database_url)
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     async with session_factory(engine).begin() as session:
         registered = await register_client(session, "dept", "filer-a", "Acme's VAT software")
     await engine.dispose()

@@ -32,7 +32,8 @@ async def _add(args: argparse.Namespace, password: str) -> None:
 
 
 async def _add_client(args: argparse.Namespace) -> tuple[str, str]:
-    async with database_runtime(WebSettings()) as runtime, runtime.sessions.begin() as session:
+    settings = WebSettings()
+    async with database_runtime(settings, SCHEMA) as runtime, runtime.sessions.begin() as session:
         return await register_client(session, args.department, args.filer, args.name)
 
 
