@@ -16,14 +16,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
-from cabinet_common.database import create_engine, create_schema, session_factory
+from cabinet_common.database import create_engine, session_factory
 from cabinet_common.events import Event, from_kafka, to_kafka
 from cabinet_common.logging import add_trace_ids
 from cabinet_common.messaging.metrics import refresh_outbox
 from cabinet_common.messaging.outbox import OutboxMessage, add_to_outbox
+from cabinet_common.migrations import migrate_engine
 from cabinet_common.observability.tracing import continued_span
 from cabinet_cycles.metrics import obligations_refresher
+from cabinet_cycles.migrations import SCHEMA as CYCLES
 from cabinet_cycles.tables import Obligation
+from cabinet_intake.migrations import SCHEMA as INTAKE
 from tests import receipt_files
 from tests.unit.intake_support import line, running_intake
 from tests.unit.test_cycles_dashboard_api import obligation
@@ -135,7 +138,7 @@ async def _outbox_traceparent(tmp_path: Path) -> str:
 
 async def test_outbox_gauges_count_waiting_rows_and_the_oldest_ones_age(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, INTAKE)
     sessions = session_factory(engine)
     await refresh_outbox(sessions)
     assert (
@@ -161,7 +164,7 @@ async def test_obligations_gauge_counts_each_status_per_department_form_and_peri
     tmp_path: Path,
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cycles.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, CYCLES)
     sessions = session_factory(engine)
     async with sessions.begin() as session:
         session.add_all(
