@@ -15,18 +15,20 @@ from cabinet.common.v1 import types_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.bounded import BoundedPool, Limits
-from cabinet_common.database import Sessions, create_engine, create_schema, session_factory
+from cabinet_common.database import Sessions, create_engine, session_factory
 from cabinet_common.events import Event
 from cabinet_common.evidence import LocalEvidenceStore
 from cabinet_common.form_types.definition import FormTypeDefinition, ReadingChecks
 from cabinet_common.known_form_types import KnownFormType
 from cabinet_common.messaging.outbox import OutboxMessage
+from cabinet_common.migrations import migrate_engine
 from cabinet_common.problems import install as install_problems
 from cabinet_common.reading import Page, Reading
 from cabinet_common.service import ServiceRuntime
 from cabinet_receipts.api import router
 from cabinet_receipts.checks import check_submission
 from cabinet_receipts.event_handlers import on_form_submitted
+from cabinet_receipts.migrations import SCHEMA
 from cabinet_receipts.reader import ReceiptReader
 from cabinet_receipts.reading_checks import compare
 from cabinet_receipts.tables import PendingCheck, ReceiptReadingRecord
@@ -154,7 +156,7 @@ def test_reading_flags_hold_a_line_for_a_caseworker_without_returning_it() -> No
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'receipts.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     yield session_factory(engine)
     await engine.dispose()
 

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from cabinet_common.database import create_engine, create_schema, session_factory
+from cabinet_common.database import create_engine, session_factory
+from cabinet_common.migrations import migrate_engine
 from cabinet_web import accounts
 from cabinet_web.accounts import MAX_FAILED_SIGN_INS, Role, SignInLocked, authenticate, save_user
+from cabinet_web.migrations import SCHEMA
 from tests.unit.web_support import PASSWORD
 
 
 async def _sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'web.db'}")
-    await create_schema(engine)
+    await migrate_engine(engine, SCHEMA)
     sessions = session_factory(engine)
     async with sessions.begin() as session:
         await save_user(session, "filer-1", PASSWORD, "Filer", Role.FILER, "dept", "filer-a")
