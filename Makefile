@@ -137,8 +137,10 @@ chaos-short: install
 # labelled set drawn on the spot: RECEIPTS=200 receipts, READERS=2 worker processes.
 RECEIPTS ?= 200
 READERS ?= 2
+# (python -c, not -m: each worker process would run a -m main module again.)
 receipts-accuracy: install
-	$(RUN) python -m tests.receipts_accuracy --count $(RECEIPTS) --workers $(READERS)
+	$(RUN) python -c 'from tests.receipts_accuracy import main; raise SystemExit(main())' \
+	  --count $(RECEIPTS) --workers $(READERS)
 
 clean: down
 	rm -rf .stack bench-results chaos-results
