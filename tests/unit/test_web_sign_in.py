@@ -23,7 +23,11 @@ def web(tmp_path: Path) -> Iterator[TestClient]:
     save_accounts(
         database_url,
         "dept",
-        [Account("filer-1", Role.FILER, "filer-a"), Account("clerk", Role.CASEWORKER)],
+        [
+            Account("filer-1", Role.FILER, "filer-a"),
+            Account("clerk", Role.CASEWORKER),
+            Account("watcher", Role.OPERATOR),
+        ],
         PASSWORD,
     )
     settings = WebSettings(
@@ -111,6 +115,13 @@ def test_another_roles_pages_are_not_found(web: TestClient) -> None:
     sign_in(web, "filer-1")
     assert web.get("/queue").status_code == 404
     assert web.get("/dashboard").status_code == 404
+
+
+def test_staff_on_another_roles_page_are_told_they_have_no_access(web: TestClient) -> None:
+    sign_in(web, "watcher")
+    page = web.get("/queue")
+    assert page.status_code == 403
+    assert "You do not have access to this page" in page.text
 
 
 def test_five_wrong_passwords_lock_the_account_for_a_while(web: TestClient) -> None:

@@ -30,7 +30,7 @@ from cabinet_web.pages import (
     paper,
 )
 from cabinet_web.security_headers import SecurityHeaders
-from cabinet_web.sessions import SignInRequired
+from cabinet_web.sessions import NoAccess, SignInRequired
 from cabinet_web.settings import WebSettings
 from cabinet_web.templating import render
 
@@ -75,6 +75,12 @@ def create_app(settings: WebSettings) -> ASGIApp:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> Response:
         return render(request, "not_found.html", {"title": "Page not found"}, status_code=404)
+
+    @app.exception_handler(NoAccess)
+    async def no_access(request: Request, error: NoAccess) -> Response:
+        return render(
+            request, "no_access.html", {"title": "You do not have access to this page"}, 403
+        )
 
     @app.exception_handler(httpx.HTTPError)
     async def unavailable(request: Request, error: httpx.HTTPError) -> Response:

@@ -118,12 +118,19 @@ async def _current_user(request: Request, session: DbSession) -> CurrentUser:
 SignedIn = Annotated[CurrentUser, Depends(_current_user)]
 
 
+class NoAccess(Exception):
+    """Staff on a page for another role: told they have no access to it (403)."""
+
+
 def _role(*roles: Role) -> Callable[[CurrentUser], Awaitable[CurrentUser]]:
-    """Only these roles through; anyone else gets 404, as if the page did not exist."""
+    """Only these roles through. Staff with another role are told they have no access;
+    a filer gets 404, as if the page did not exist (nothing about staff pages)."""
 
     async def check(user: SignedIn) -> CurrentUser:
         if user.role not in roles:
-            raise HTTPException(status.HTTP_404_NOT_FOUND)
+            if user.role == Role.FILER:
+                raise HTTPException(status.HTTP_404_NOT_FOUND)
+            raise NoAccess
         return user
 
     return check
