@@ -102,6 +102,7 @@ lint: install promtool
 	$(RUN) mypy .
 	$(RUN) python tools/contracts.py check
 	$(RUN) python tools/contracts.py breaking
+	$(RUN) python -m cabinet_devstack.schema_gate check
 	$(PROMTOOL) check rules deploy/prometheus/cabinet-alerts.yaml
 	$(PROMTOOL) test rules deploy/prometheus/tests/cabinet-alerts.test.yaml
 
@@ -109,12 +110,14 @@ contracts: install
 	$(RUN) python tools/contracts.py generate
 
 # A release's baselines, which later releases are checked against: the event contracts it
-# ships (proto/releases/$(VERSION).txtpb) and the histories its workflows record
+# ships (proto/releases/$(VERSION).txtpb), the columns its services read
+# (deploy/schemas/$(VERSION).json) and the histories its workflows record
 # (tests/replay/histories/$(VERSION)/). Commit both and tag the commit v$(VERSION).
 # See deploy/README.md, "Releasing one service".
 release: install
 	@if [ -z "$(VERSION)" ]; then echo "usage: make release VERSION=x.y.z" >&2; exit 2; fi
 	$(RUN) python tools/contracts.py release $(VERSION)
+	$(RUN) python -m cabinet_devstack.schema_gate release $(VERSION)
 	$(RUN) python -m tests.replay.record_histories $(VERSION)
 
 bench: install
