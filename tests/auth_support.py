@@ -1,6 +1,8 @@
 """Tokens for tests of the APIs in process: one key made per test run, trusted by the apps
 the tests build, and bearer headers for any caller."""
 
+from collections.abc import Iterator, Mapping
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
@@ -25,4 +27,18 @@ def bearer(
     return {"Authorization": f"Bearer {MINTER.mint(principal)}"}
 
 
-MACHINE = bearer()
+class _FreshMachineBearer(Mapping[str, str]):
+    """A machine identity's bearer header, minted when it is read: a header minted once at
+    import would expire during a long test run."""
+
+    def __getitem__(self, name: str) -> str:
+        return bearer()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("Authorization",))
+
+    def __len__(self) -> int:
+        return 1
+
+
+MACHINE: Mapping[str, str] = _FreshMachineBearer()
