@@ -416,6 +416,10 @@ def test_api_tokens_are_signed_and_verified_with_keys_from_secrets(overlay: str)
             assert secret_file(deployment, env[wanted]), (name, env[wanted])
 
 
+# Paths a process only reads: receipts reads the receipt files intake stored, never writes.
+READ_ONLY_PATHS = {("cabinet-receipts", "CABINET_EVIDENCE_DIR")}
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_path_a_process_writes_is_a_writable_volume(overlay: str) -> None:
     objects = render(f"overlays/{overlay}")
@@ -431,6 +435,8 @@ def test_every_path_a_process_writes_is_a_writable_volume(overlay: str) -> None:
             if not is_path_setting(info) or (var in env and secret_file(deployment, env[var])):
                 continue
             if var not in env and info.default is None:
+                continue
+            if (name, var) in READ_ONLY_PATHS:
                 continue
             path = Path(env[var].value or "")
             assert path.is_absolute(), f"{name}: {var}={path}"
@@ -451,6 +457,15 @@ def test_every_path_a_process_writes_is_a_writable_volume(overlay: str) -> None:
     (volume,) = [v for v in intake["volumes"] if v["name"] == mount["name"]]
     claim = volume["persistentVolumeClaim"]["claimName"]
     assert claim in of_kind(objects, "PersistentVolumeClaim")
+    # Receipts reads the same files, from the same claim, read-only.
+    receipts = of_kind(objects, "Deployment")["cabinet-receipts"]["spec"]["template"]["spec"]
+    receipts_dir = resolve_env(receipts["containers"][0], objects)["CABINET_EVIDENCE_DIR"].value
+    (receipts_mount,) = [
+        m for m in receipts["containers"][0]["volumeMounts"] if m["mountPath"] == receipts_dir
+    ]
+    assert receipts_mount.get("readOnly") is True
+    (receipts_volume,) = [v for v in receipts["volumes"] if v["name"] == receipts_mount["name"]]
+    assert receipts_volume["persistentVolumeClaim"]["claimName"] == claim
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
