@@ -125,14 +125,16 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_consumers_carr
             for r in await read_topic(stack.config.kafka_bootstrap, topic.dead_letter)
             if r.key == marker
         ]
-        # form.submitted has two consumer groups (receipts, cycles); receipts.checked one.
-        return found if len(found) == 3 else None
+        # Each topic has two consumer groups: form.submitted receipts and cycles,
+        # receipts.checked cycles and intake.
+        return found if len(found) == 4 else None
 
-    letters = await eventually(dead_letters, what="three dead letters")
+    letters = await eventually(dead_letters, what="four dead letters")
     assert {(topic, consumer) for topic, consumer, _ in letters} == {
         ("form.submitted.v1.dlq", "cabinet-receipts"),
         ("form.submitted.v1.dlq", "cabinet-cycles"),
         ("receipts.checked.v1.dlq", "cabinet-cycles"),
+        ("receipts.checked.v1.dlq", "cabinet-intake"),
     }
     assert all(reason.startswith("invalid event") for _, _, reason in letters)
 

@@ -15,6 +15,11 @@ from sqlalchemy.types import TypeDecorator
 
 Sessions = async_sessionmaker[AsyncSession]
 
+# The largest value an Integer column holds on PostgreSQL (SQLite takes more): numbers from
+# requests that are compared with such a column are bounded by it, or PostgreSQL refuses
+# the query.
+MAX_INTEGER = 2**31 - 1
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores no offset at all)."""

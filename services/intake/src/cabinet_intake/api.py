@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, ensure_sees_filer
 from cabinet_common.auth.principal import CASEWORK, Principal, Role
+from cabinet_common.database import MAX_INTEGER
 from cabinet_common.evidence import EvidenceStore
 from cabinet_common.form_types.answers import ProblemCode, check_answers
 from cabinet_common.known_form_types import known_definition
@@ -458,8 +459,12 @@ async def get_submission_diff(
     submission_id: str,
     session: DbSession,
     principal: CurrentPrincipal,
-    from_version: Annotated[int, Query(alias="from", ge=1, description="A version number")],
-    to_version: Annotated[int, Query(alias="to", ge=1, description="A version number")],
+    from_version: Annotated[
+        int, Query(alias="from", ge=1, le=MAX_INTEGER, description="A version number")
+    ],
+    to_version: Annotated[
+        int, Query(alias="to", ge=1, le=MAX_INTEGER, description="A version number")
+    ],
 ) -> SubmissionDiff:
     """What changed between two versions (in either order): answers and the declared total
     (before and after), receipts kept, removed and added, each with its line; a removed

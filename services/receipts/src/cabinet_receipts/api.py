@@ -4,13 +4,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from cabinet.receipts.v1 import events_pb2
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import STAFF
+from cabinet_common.database import MAX_INTEGER
 from cabinet_common.obligation_workflow import ReasonModel
 from cabinet_common.problems import Problem, responses
 from cabinet_common.reading import find_amounts, find_dates, find_payee
@@ -85,7 +86,10 @@ def checks_out(checked: events_pb2.ReceiptsChecked) -> ChecksOut:
     responses=responses({404: "That submission version has not been checked (yet)"}),
 )
 async def get_checks(
-    department_id: str, submission_id: str, version: int, session: DbSession
+    department_id: str,
+    submission_id: str,
+    version: Annotated[int, Path(ge=1, le=MAX_INTEGER)],
+    session: DbSession,
 ) -> ChecksOut:
     record = await session.scalar(
         select(CheckRecord).where(
