@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from cabinet_common.auth.principal import Principal, Role
-from cabinet_common.auth.tokens import TokenMinter, TokenVerifier
+from cabinet_common.auth.tokens import MAX_LIFETIME_S, TokenMinter, TokenVerifier
 
 _KEY = Ed25519PrivateKey.generate()
 MINTER = TokenMinter(_KEY, "tests")
@@ -24,7 +24,9 @@ def bearer(
     subject: str = "tests",
 ) -> dict[str, str]:
     principal = Principal(subject, role, department_id, filer_id)
-    return {"Authorization": f"Bearer {MINTER.mint(principal)}"}
+    # The longest a token may live: some are made when a test module is imported, and the
+    # whole suite runs longer than a production token's few minutes.
+    return {"Authorization": f"Bearer {MINTER.mint(principal, MAX_LIFETIME_S)}"}
 
 
 class _FreshMachineBearer(Mapping[str, str]):

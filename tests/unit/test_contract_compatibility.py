@@ -208,5 +208,9 @@ def test_a_consumer_of_the_last_release_reads_todays_events(message_type: str) -
     assert headers["ce_type"].decode() == message_type
     assert headers["ce_dataschema"].decode().endswith(message_type)
     read = previous[message_type].FromString(record.value)
-    assert subset(json_format.MessageToDict(read), json_format.MessageToDict(sent))
+    # An enum value added since is kept as its number by the older reader.
+    assert subset(
+        json_format.MessageToDict(read, use_integers_for_enums=True),
+        json_format.MessageToDict(sent, use_integers_for_enums=True),
+    )
     assert json_format.MessageToDict(read), "the previous release read nothing"

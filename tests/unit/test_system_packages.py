@@ -25,7 +25,7 @@ def test_without_root_it_says_in_one_line_what_to_install(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "Install these Debian packages first (as root): "
-        "apt-get install openjdk-17-jre-headless maven npm chromium"
+        "apt-get install openjdk-17-jre-headless maven npm tesseract-ocr chromium"
     ]
 
 
