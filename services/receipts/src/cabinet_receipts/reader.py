@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.bounded import BoundedPool, TaskFailed
@@ -60,16 +60,37 @@ class ReceiptReader:
             )
         if pending is None:
             return False
+        try:
+            await self._check(pending)
+        except Exception:
+            # E.g. its form-type version is not known yet: later submissions must not wait
+            # behind it, so it goes to the back of the queue and is tried again.
+            log.exception("checking a pending submission failed; retrying it later")
+            await self._to_back_of_queue(pending)
+            return False
+        return True
+
+    async def _to_back_of_queue(self, pending: PendingCheck) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(PendingCheck)
+                .where(
+                    PendingCheck.submission_id == pending.submission_id,
+                    PendingCheck.version == pending.version,
+                )
+                .values(received_at=datetime.now(UTC))
+            )
+
+    async def _check(self, pending: PendingCheck) -> None:
         submitted = submissions_pb2.FormSubmitted.FromString(pending.payload)
         readings = await self._readings(submitted)
         async with self._sessions.begin() as session:
             row = await session.get(PendingCheck, (pending.submission_id, pending.version))
             if row is None:
-                return True  # another replica checked it meanwhile
+                return  # another replica checked it meanwhile
             definition = await definition_of(session, submitted)
             await record_check(session, submitted, definition, row.event_key, readings)
             await session.delete(row)
-        return True
 
     async def _readings(self, submitted: submissions_pb2.FormSubmitted) -> dict[str, Reading]:
         department = submitted.obligation.department_id
