@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +23,14 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from cabinet_common.events import Topic, from_kafka
-from cabinet_common.form_types.periods import quarter_containing
 from cabinet_common.settings import TemporalSettings
 from cabinet_common.temporal import connect
 from cabinet_devstack.baseline import BaselineWorkflow, echo
 from cabinet_devstack.demo import seed_department
+from cabinet_devstack.load_filings import PERIOD, filing_body, receipt_csv
 from cabinet_devstack.processes import peak_rss_mb
 from cabinet_devstack.stack import REPO_ROOT, Stack, StackConfig
 
-PERIOD = quarter_containing(date.today())
 VISIBLE_WAIT_S = 900
 VAT_RETURN = REPO_ROOT / "examples" / "form-types" / "vat-return.yaml"
 
@@ -160,29 +159,15 @@ class FilingPath:
     async def file(self, i: int) -> float:
         """One filing, from the POST until its acknowledgement is on Kafka."""
         obligation_id = self._obligations[i]["obligation_id"]
-        body = {
-            # Every question of the VAT example answered, its rules kept.
-            "answers": {**{f"box{n}": "0" for n in range(1, 10)}, "declaration": "yes"},
-            "declared_total_pence": 1234,
-            "receipts": [
-                {
-                    "date": PERIOD.start.isoformat(),
-                    "amount_pence": 1234,
-                    "payee": f"Payee {i}",  # else a possible duplicate
-                    "category": "x",
-                }
-            ],
-        }
+        body = filing_body(i)
         intake = self._intakes[i % len(self._intakes)]
-        key, receipt = str(uuid.uuid4()), f"receipt,id\nr,{uuid.uuid4()}\n".encode()
+        key, receipt = str(uuid.uuid4()), receipt_csv(str(uuid.uuid4()))
         started = time.perf_counter()
         for attempt in range(5):
             try:
                 response = await intake.post(
                     f"/departments/{self._department_id}/obligations/{obligation_id}/submissions",
                     data={"submission": json.dumps(body)},
-                    # Intake takes only files that open: a CSV with a header row and one
-                    # receipt row, unique per filing.
                     files=[("receipts", ("r.csv", receipt, "text/csv"))],
                     headers={"Idempotency-Key": key},
                 )

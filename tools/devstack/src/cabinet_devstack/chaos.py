@@ -24,7 +24,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,13 +32,12 @@ import httpx
 
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet_common.events import Topic, from_kafka
-from cabinet_common.form_types.periods import quarter_containing
 from cabinet_common.messaging.dead_letters import read_all, read_dead_letters, waiting
 from cabinet_common.settings import CommonSettings
 from cabinet_devstack.demo import seed_department
+from cabinet_devstack.load_filings import PERIOD, filing_body, receipt_csv
 from cabinet_devstack.stack import RESTARTABLE, SERVICES, Stack, StackConfig
 
-PERIOD = quarter_containing(date.today())
 # Infrastructure the fault schedule restarts itself; apps are restarted by the supervisor.
 INFRASTRUCTURE = ("kafka", "temporal")
 
@@ -94,28 +92,13 @@ class Supervisor(threading.Thread):
                     self.stack.start_app(name)
 
 
-def _one_filing_body(i: int) -> dict[str, Any]:
-    return {
-        "answers": {**{f"box{n}": "0" for n in range(1, 10)}, "declaration": "yes"},
-        "declared_total_pence": 1234,
-        "receipts": [
-            {
-                "date": PERIOD.start.isoformat(),
-                "amount_pence": 1234,
-                "payee": f"Payee {i}",  # else a possible duplicate
-                "category": "x",
-            }
-        ],
-    }
-
-
 async def file_one(
     intake: httpx.AsyncClient, department_id: str, filing: Filing, i: int, timeline: Timeline
 ) -> None:
     """POST until a 202, with the same key and body each time, backing off like a client."""
-    body = json.dumps(_one_filing_body(i))
-    # A CSV receipt (a header row and a row), the same file on every retry.
-    receipt = f"receipt,id\nr,{filing.obligation_id}\n".encode()
+    body = json.dumps(filing_body(i))
+    # The same file on every retry.
+    receipt = receipt_csv(filing.obligation_id)
     delay = 0.5
     while True:
         filing.attempts += 1
