@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help system-packages browser image-tools postgres install kustomize promtool up down test test-unit test-integration lint contracts release bench receipts-accuracy images chaos chaos-short clean
+.PHONY: help system-packages browser image-tools postgres install kustomize promtool up down test test-unit test-integration lint contracts release bench receipts-accuracy images chaos chaos-short fuzz clean
 
 # kustomize renders deploy/k8s/ for tests/unit/test_k8s_manifests.py. It is built from its
 # Go module with the machine's Go into .stack/bin/ (about 2.5 min the first time on 2
@@ -30,6 +30,7 @@ help:
 	@echo "make images build the five images on a Debian base and start each (root, ~15 min)"
 	@echo "make chaos  N filings (N=1000) while every component is killed and Kafka, Temporal"
 	@echo "            (and the database) are held down; checks nothing is lost or doubled"
+	@echo "make fuzz   Schemathesis against each API (all checks, stateful): 5xx found"
 	@echo "make receipts-accuracy  how well and how fast receipts are read"
 
 # The Debian packages (JDK, Maven, npm; Chromium for the browser tests): installed with
@@ -81,12 +82,15 @@ up: install
 down:
 	$(RUN) cabinet-stack down
 
-# Everything on PostgreSQL (the production backend), then the integration suite once more
-# on SQLite (what `make up` runs by default), without the browser tests: the pages read
-# only the web service's own database, which the first run covers.
+# Everything on PostgreSQL (the production backend), then the paths that differ by backend
+# once more on SQLite (what `make up` runs by default): filing to acknowledgement, returns
+# and duplicates, dead letters. The whole suite twice would take CI past 40 minutes on 2
+# cores; `make test-integration` runs all of it on either backend.
+SQLITE_SMOKE = tests/integration/test_filing_path.py \
+  tests/integration/test_receipts_and_acknowledgements.py tests/integration/test_dead_letters.py
 test: browser image-tools postgres install kustomize promtool
 	CABINET_TEST_DB=postgres $(RUN) pytest
-	CABINET_TEST_DB=sqlite $(RUN) pytest tests/integration --ignore=tests/integration/browser
+	CABINET_TEST_DB=sqlite $(RUN) pytest $(SQLITE_SMOKE)
 	$(MAKE) chaos-short
 
 test-unit: postgres install kustomize promtool
@@ -120,19 +124,27 @@ release: install
 	$(RUN) python -m cabinet_devstack.schema_gate release $(VERSION)
 	$(RUN) python -m tests.replay.record_histories $(VERSION)
 
-bench: install
+bench: install postgres
 	$(RUN) cabinet-bench --out bench-results/bench.json
 
 images: image-tools install
 	$(RUN) cabinet-images
 
-# `make chaos` takes ~15 min with N=1000 (3 min of Temporal down, 3 of Kafka); CI runs the
-# short version (20 filings, 15 s outages, ~4 min) at the end of `make test`.
+# `make chaos` takes ~20 min with N=1000 (3 min of Temporal down, 3 of Kafka, 1 of
+# PostgreSQL; CABINET_DB=sqlite for SQLite files); CI runs the short version (20 filings,
+# 15 s outages, 10 s of the database, ~5 min) at the end of `make test`.
 N ?= 1000
-chaos: install
+chaos: install postgres
 	$(RUN) cabinet-chaos --filings $(N) --out chaos-results/chaos.json
 
-chaos-short: install
+# Schemathesis against intake, receipts and cycles on a stack of its own (every check,
+# every phase, stateful included); figures per API printed and in fuzz-results/. CI runs a
+# short version on the test session's stack (tests/integration/test_fuzz.py).
+EXAMPLES ?= 50
+fuzz: install
+	$(RUN) cabinet-fuzz --max-examples $(EXAMPLES) --out fuzz-results
+
+chaos-short: install postgres
 	$(RUN) cabinet-chaos --filings 20 --outage-s 15 --database-outage-s 10 --kill-gap-s 2 \
 	  --settle-timeout-s 600 --out chaos-results/chaos-short.json
 
@@ -143,7 +155,7 @@ READERS ?= 2
 # (python -c, not -m: each worker process would run a -m main module again.)
 receipts-accuracy: install
 	$(RUN) python -c 'from tests.receipts_accuracy import main; raise SystemExit(main())' \
-	  --count $(RECEIPTS) --workers $(READERS)
+	  --count $(RECEIPTS) --workers $(READERS) --out bench-results/receipts-reading.json
 
 clean: down
 	rm -rf .stack bench-results chaos-results

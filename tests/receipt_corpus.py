@@ -263,3 +263,16 @@ def blank_image(size: tuple[int, int] = (400, 600)) -> bytes:
     out = io.BytesIO()
     Image.new("L", size, 250).save(out, format="PNG")
     return out.getvalue()
+
+
+def pages_pdf(pdfs: list[bytes]) -> bytes:
+    """One PDF of the pages of several: a paper return's receipts scanned as one file."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for content in pdfs:
+        for page in PdfReader(io.BytesIO(content)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -14,11 +14,14 @@ same thresholds on a small fixed sample."""
 
 import argparse
 import asyncio
+import json
+import os
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from cabinet.common.v1 import types_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
@@ -218,14 +221,38 @@ def report(figures: Figures, workers: int) -> str:
     return "\n".join(rows)
 
 
+def figures_json(figures: Figures, count: int, seed: int, workers: int) -> dict[str, object]:
+    """The figures as `make bench`'s table takes them (cabinet_devstack.bench)."""
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "setup": {"count": count, "seed": seed, "workers": workers, "cpus": os.cpu_count()},
+        "accuracy": {name: round(getattr(figures, name), 4) for name in THRESHOLDS},
+        "speed": {
+            kind: {
+                "count": n,
+                "per_s": round(per_s, 2),
+                "p50_s": round(p50, 3),
+                "p99_s": round(p99, 3),
+            }
+            for kind, (n, per_s, p50, p99) in figures.speed.items()
+        },
+        "below_target": figures.failures(),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="How well Cabinet reads receipts")
     parser.add_argument("--count", type=int, default=200, help="receipts to draw")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
     args = parser.parse_args(argv)
     figures = asyncio.run(run(args.count, args.seed, args.workers))
     print(report(figures, args.workers))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        written = figures_json(figures, args.count, args.seed, args.workers)
+        args.out.write_text(json.dumps(written, indent=2) + "\n")
     failed = figures.failures()
     if failed:
         print("BELOW TARGET: " + "; ".join(failed))

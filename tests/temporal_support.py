@@ -25,7 +25,7 @@ from temporalio import activity
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -60,6 +60,12 @@ from cabinet_common.quarter_workflow import (
     QuarterTallies,
     ScheduledOpeningRequest,
 )
+from cabinet_common.temporal_codec import (
+    EncryptionCodec,
+    encrypted_data_converter,
+    generate_payload_key,
+    load_payload_key,
+)
 from cabinet_workflows.obligation.activities import ObligationActivities
 from cabinet_workflows.obligation.models import (
     AcknowledgementNotice,
@@ -81,11 +87,18 @@ TIMER_SLACK = timedelta(seconds=30)
 ObligationHandle = WorkflowHandle[Any, ObligationOutcome]
 T = TypeVar("T")
 
+# The tests' payload key: a fresh one per test run, so no key is ever written down.
+TEST_CODEC = EncryptionCodec(load_payload_key(generate_payload_key()))
+# Cabinet's data converter (cabinet_common.temporal.data_converter) with the tests' key.
+TEST_CONVERTER = encrypted_data_converter(TEST_CODEC)
+
 
 @asynccontextmanager
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_env(
+    data_converter: DataConverter = TEST_CONVERTER,
+) -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER), data_converter=data_converter
     )
     try:
         attributes: dict[str, IndexedValueType.ValueType] = {

@@ -6,6 +6,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from cabinet_common.events import Topic
+from cabinet_devstack import kafka
 from cabinet_devstack.stack import Stack
 from tests.integration.conftest import Department
 from tests.integration.helpers import eventually, read_topic, receipt_line, submit, unique_file
@@ -46,7 +47,7 @@ async def strand_a_filing(stack: Stack, department: Department, filer_id: str) -
 
 async def _dead_letter(bootstrap: str, record: ConsumerRecord[bytes, bytes]) -> None:
     """What the cycles consumer did: the record to its .dlq, the offset committed past it."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**kafka.options_for(bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -64,7 +65,7 @@ async def _dead_letter(bootstrap: str, record: ConsumerRecord[bytes, bytes]) -> 
         await producer.stop()
     partition = TopicPartition(record.topic, record.partition)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=CYCLES_GROUP, enable_auto_commit=False
+        **kafka.options_for(bootstrap), group_id=CYCLES_GROUP, enable_auto_commit=False
     )
     await consumer.start()
     try:

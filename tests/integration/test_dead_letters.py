@@ -18,10 +18,11 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from cabinet.common.v1 import types_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.database import create_engine, session_factory
-from cabinet_common.events import Event, Topic
+from cabinet_common.events import Event, Topic, owner_source
+from cabinet_common.messaging.acls import OPERATOR
 from cabinet_common.messaging.kafka import REDRIVES_TOPIC, ensure_topics
 from cabinet_common.messaging.outbox import add_to_outbox
-from cabinet_common.settings import CommonSettings
+from cabinet_devstack import kafka
 from cabinet_devstack.stack import Stack
 from tests.integration.conftest import Department
 from tests.integration.helpers import (
@@ -40,7 +41,11 @@ THIRTY_DAYS_MS = str(30 * 24 * 3600 * 1000)
 def run_dlq(stack: Stack, *args: str) -> "subprocess.CompletedProcess[str]":
     return subprocess.run(
         [str(Path(sys.executable).parent / "cabinet-dlq"), *args],
-        env={**os.environ, "CABINET_KAFKA_BOOTSTRAP_SERVERS": stack.config.kafka_bootstrap},
+        env={
+            **os.environ,
+            "CABINET_KAFKA_BOOTSTRAP_SERVERS": stack.config.kafka_bootstrap,
+            **kafka.client_env(stack.config.state_dir, OPERATOR),
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -64,7 +69,7 @@ async def _retention(admin: AIOKafkaAdminClient, topic: str) -> str:
 async def test_dead_letter_topics_keep_records_thirty_days_and_existing_ones_are_put_right(
     stack: Stack,
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.options_for(stack.config.kafka_bootstrap))
     await admin.start()
     try:
         dead_letters = Topic.FORM_SUBMITTED.dead_letter
@@ -75,7 +80,7 @@ async def test_dead_letter_topics_keep_records_thirty_days_and_existing_ones_are
             [ConfigResource(ConfigResourceType.TOPIC, dead_letters, {"retention.ms": "60000"})]
         )
         assert await _retention(admin, dead_letters) == "60000"
-        await ensure_topics(CommonSettings(kafka_bootstrap_servers=stack.config.kafka_bootstrap))
+        await ensure_topics(kafka.settings_for(stack.config.kafka_bootstrap), create=True)
         assert await _retention(admin, dead_letters) == THIRTY_DAYS_MS
     finally:
         await admin.close()
@@ -161,7 +166,10 @@ async def test_an_event_kafka_refuses_for_good_is_set_aside_and_later_events_flo
     engine = create_engine(stack.config.process_env("intake")["CABINET_DATABASE_URL"])
     try:
         async with session_factory(engine).begin() as session:
-            add_to_outbox(session, Event(payload=too_large, key=stuck_id, source="/test"))
+            add_to_outbox(
+                session,
+                Event(payload=too_large, key=stuck_id, source=owner_source(Topic.FORM_SUBMITTED)),
+            )
     finally:
         await engine.dispose()
 

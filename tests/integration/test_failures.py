@@ -8,6 +8,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from cabinet_common.events import Topic
+from cabinet_devstack import kafka
 from cabinet_devstack.stack import Stack
 from tests.integration.conftest import Department
 from tests.integration.helpers import (
@@ -93,7 +94,7 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_consumers_carr
     stack: Stack, department: Department, intake: httpx.AsyncClient, cycles: httpx.AsyncClient
 ) -> None:
     marker = uuid.uuid4().hex.encode()
-    producer = AIOKafkaProducer(bootstrap_servers=stack.config.kafka_bootstrap)
+    producer = AIOKafkaProducer(**kafka.options_for(stack.config.kafka_bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -8,7 +8,6 @@ import httpx
 from temporalio.client import Client
 
 from cabinet_common.events import Topic, from_kafka
-from cabinet_common.settings import TemporalSettings
 from cabinet_common.temporal import connect
 from cabinet_devstack.stack import Stack
 from tests.integration.conftest import Department
@@ -191,7 +190,7 @@ async def test_opening_a_period_twice_starts_no_second_cycle(
     )
     assert again.status_code == 200
 
-    client: Client = await connect(TemporalSettings(temporal_address=stack.config.temporal_address))
+    client: Client = await connect(stack.config.temporal_settings())
     query = (
         f'CabinetDepartment = "{department.id}" AND CabinetPeriodKey = "{department.period.key}"'
     )

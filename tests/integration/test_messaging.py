@@ -9,15 +9,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import TopicAuthorizationFailedError
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet.common.v1 import types_pb2
+from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet.submissions.v1 import events_pb2
 from cabinet_common.database import Sessions, create_engine, session_factory
-from cabinet_common.events import Event, Topic
+from cabinet_common.events import Event, Topic, owner_source, to_kafka
 from cabinet_common.messaging.consumer import AnyHandler, CallThenRecord, PermanentError
 from cabinet_common.messaging.kafka import create_producer, ensure_topics
 from cabinet_common.messaging.outbox import OutboxMessage, add_to_outbox
@@ -25,6 +29,7 @@ from cabinet_common.messaging.outbox_relay import OutboxRelay
 from cabinet_common.messaging.runtime import Messaging
 from cabinet_common.migrations import migrate_engine
 from cabinet_common.settings import CommonSettings
+from cabinet_devstack import kafka
 from cabinet_devstack.processes import stop_from_pid_file
 from cabinet_devstack.stack import Stack, StackConfig
 from cabinet_intake.migrations import SCHEMA
@@ -39,6 +44,9 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     stack = Stack(StackConfig.on_free_ports(tmp_path_factory.mktemp("kafka")))
     stack.start_kafka()
     try:
+        # The topics are the admin's: the deployables' principals may not create them.
+        settings = kafka.settings_for(stack.config.kafka_bootstrap)
+        asyncio.run(ensure_topics(settings, create=True))
         yield stack.config.kafka_bootstrap
     finally:
         stop_from_pid_file(stack.pid_file("kafka"))
@@ -57,10 +65,8 @@ async def sessions(new_database: Callable[[str], str]) -> AsyncIterator[Sessions
 
 
 def settings_for(bootstrap: str) -> CommonSettings:
-    return CommonSettings(
-        kafka_bootstrap_servers=bootstrap,
-        kafka_session_timeout_ms=6000,
-        kafka_heartbeat_interval_ms=500,
+    return kafka.settings_for(
+        bootstrap, kafka_session_timeout_ms=6000, kafka_heartbeat_interval_ms=500
     )
 
 
@@ -83,7 +89,7 @@ def submitted(run: str, key: str, sequence: int) -> Event:
         submission_id=run,
         version=sequence,
     )
-    return Event(payload=payload, key=key, source="/test")
+    return Event(payload=payload, key=key, source=owner_source(Topic.FORM_SUBMITTED))
 
 
 async def publish(sessions: Sessions, events: list[Event]) -> None:
@@ -157,6 +163,38 @@ async def test_poison_is_dead_lettered_with_its_reason_and_the_key_carries_on(
     assert handled == [2]
     [letter] = letters
     assert letter["dlq_reason"] == b"rejected: version 1 contradicts what this service knows"
+
+
+async def test_an_event_not_written_by_its_topics_owner_is_dead_lettered(
+    bootstrap: str, sessions: Sessions
+) -> None:
+    """Only intake writes form.submitted.v1: one claiming to come from cycles is refused to
+    the dead-letter topic with the reason, never handled, and the key carries on."""
+    run, key = uuid.uuid4().hex, f"key-{uuid.uuid4().hex[:8]}"
+    handled: list[int] = []
+
+    async def handle(session: AsyncSession, event: Event) -> None:
+        form = of_run(run, event)
+        if form is not None:
+            handled.append(form.version)
+
+    forged = replace(submitted(run, key, 1), source=owner_source(Topic.QUARTER_CLOSED))
+    async with messaging(bootstrap, sessions, {Topic.FORM_SUBMITTED: handle}):
+        await publish(sessions, [forged, submitted(run, key, 2)])
+        await eventually(lambda: _at_least(handled, 1), what="the owner's event")
+
+        async def letters_found() -> list[dict[str, bytes]] | None:
+            return await dead_letters_of(bootstrap, key) or None
+
+        letters = await eventually(letters_found, what="the dead letter")
+
+    assert handled == [2]
+    [letter] = letters
+    assert letter["ce_source"] == b"/cabinet/cycles"
+    assert letter["dlq_reason"] == (
+        b"invalid event: ce_source '/cabinet/cycles' is not form.submitted.v1's owner"
+        b" (intake, '/cabinet/intake')"
+    )
 
 
 async def test_partitions_and_keys_run_concurrently_in_per_key_order_with_no_transaction_open(
@@ -250,3 +288,40 @@ async def _all_published(sessions: Sessions) -> bool | None:
             select(OutboxMessage.id).where(OutboxMessage.published_at.is_(None)).limit(1)
         )
     return True if left is None else None
+
+
+@pytest.mark.parametrize("principal", ["cabinet-intake", "cabinet-receipts"])
+async def test_the_broker_refuses_an_acknowledgement_from_anyone_but_the_worker(
+    bootstrap: str, principal: str
+) -> None:
+    """acknowledgement.issued.v1 is the worker's: another deployable's principal writing it
+    (cycles may re-drive dead letters to any topic; it holds the signing key anyway)
+    (with a perfectly formed event claiming the worker as its source) is refused by Kafka's
+    ACLs; the worker's principal writes it."""
+    issued = obligations_pb2.AcknowledgementIssued(
+        obligation=types_pb2.ObligationRef(obligation_id=f"forged-{uuid.uuid4().hex[:8]}")
+    )
+    record = to_kafka(
+        Event(
+            payload=issued,
+            key=issued.obligation.obligation_id,
+            source=owner_source(Topic.ACKNOWLEDGEMENT_ISSUED),
+        )
+    )
+
+    async def send_as(name: str) -> None:
+        producer = AIOKafkaProducer(**kafka.options_for(bootstrap, name), request_timeout_ms=10_000)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                Topic.ACKNOWLEDGEMENT_ISSUED,
+                key=record.key,
+                value=record.value,
+                headers=record.headers,
+            )
+        finally:
+            await producer.stop()
+
+    with pytest.raises(TopicAuthorizationFailedError):
+        await send_as(principal)
+    await send_as("cabinet-worker")

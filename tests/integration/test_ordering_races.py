@@ -11,7 +11,15 @@ from aiokafka import AIOKafkaProducer
 from cabinet.common.v1 import types_pb2
 from cabinet.receipts.v1 import events_pb2 as receipts_pb2
 from cabinet.submissions.v1 import events_pb2 as submissions_pb2
-from cabinet_common.events import Event, InvalidEvent, Topic, from_kafka, to_kafka
+from cabinet_common.events import (
+    Event,
+    InvalidEvent,
+    Topic,
+    from_kafka,
+    owner_source,
+    to_kafka,
+)
+from cabinet_devstack import kafka
 from cabinet_devstack.stack import REPO_ROOT, Stack
 from tests.integration.conftest import Department
 from tests.integration.helpers import eventually, read_topic
@@ -54,8 +62,14 @@ async def test_a_submission_for_a_form_type_version_not_yet_known_waits_for_it(
         submission_sha256="ab" * 32,
         form_type_version=2,
     )
-    record = to_kafka(Event(payload=submitted, key=obligation["obligation_id"], source="/test"))
-    producer = AIOKafkaProducer(bootstrap_servers=stack.config.kafka_bootstrap)
+    record = to_kafka(
+        Event(
+            payload=submitted,
+            key=obligation["obligation_id"],
+            source=owner_source(Topic.FORM_SUBMITTED),
+        )
+    )
+    producer = AIOKafkaProducer(**kafka.options_for(stack.config.kafka_bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -98,7 +98,7 @@ async def test_every_service_starts_while_kafka_is_down_and_connects_when_it_ret
         await asyncio.sleep(3)  # long enough for a worker that gives up on Kafka to have exited
         assert stack.is_running("worker")
     finally:
-        stack.start("kafka")
+        await asyncio.to_thread(stack.start, "kafka")
     # Then checked by receipts, acknowledged through cycles and the worker.
     async with httpx.AsyncClient(
         base_url=stack.config.url("cycles"), timeout=30, headers=stack.config.machine_auth()

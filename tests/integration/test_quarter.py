@@ -15,7 +15,6 @@ import httpx
 from temporalio.client import Client
 
 from cabinet_common.form_types.periods import quarter_containing
-from cabinet_common.settings import TemporalSettings
 from cabinet_common.temporal import connect
 from cabinet_devstack.stack import Stack
 from tests.integration.helpers import (
@@ -210,7 +209,7 @@ async def test_two_thousand_obligations_fan_out_on_the_real_server(
     progress = await period_progress(cycles, form_type, "2026-Q4", "open")
     assert progress["progress"]["opened"] == 2000
 
-    client: Client = await connect(TemporalSettings(temporal_address=stack.config.temporal_address))
+    client: Client = await connect(stack.config.temporal_settings())
     query = f'CabinetDepartment = "{department_id}" AND CabinetPeriodKey = "2026-Q4"'
 
     async def all_visible() -> int | None:

@@ -75,7 +75,9 @@ async def test_a_typed_line_is_checked_against_what_its_receipt_says(
     await obligation_in_status(
         cycles, department_id, obligation["genuine"], "accepted", timeout_s=240
     )
-    held = await obligation_in_status(cycles, department_id, obligation["mistyped"], "checking")
+    held = await obligation_in_status(
+        cycles, department_id, obligation["mistyped"], "checking", timeout_s=240
+    )
     assert held["status"] == "checking"
 
     async with httpx.AsyncClient(

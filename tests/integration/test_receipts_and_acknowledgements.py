@@ -130,16 +130,12 @@ async def test_a_broken_rule_is_returned_with_its_code_not_refused(
                 f"{response.json()['submission_id']}/versions/1/checks"
             )
         ).json()
+    # Box 5 is derived from box 3, so only the first wrong figure is named.
     assert checks["submission_reasons"] == [
         {
             "code": "TOTAL_MISMATCH",
             "message": "Box 3 must equal box 1 plus box 2 (£120.00)",
             "field_id": "box3",
-        },
-        {
-            "code": "TOTAL_MISMATCH",
-            "message": "Box 5 must be the difference between box 3 and box 4 (£71.00)",
-            "field_id": "box5",
         },
     ]
 

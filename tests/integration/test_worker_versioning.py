@@ -8,6 +8,7 @@ current (what a release does after the replay gate passed), then runs the workfl
 
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -16,18 +17,23 @@ from temporalio.api.workflowservice.v1 import (
     SetWorkerDeploymentCurrentVersionRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from cabinet_common import search_attributes
 from cabinet_common.obligation_workflow import QUERY_STATE, ObligationState, ObligationStatus
 from cabinet_common.temporal import connect
+from cabinet_common.temporal_codec import generate_payload_key
 from cabinet_devstack.temporal import temporal_binary
 from cabinet_workflows.settings import WorkerSettings
 from cabinet_workflows.temporal_setup import setup
 from cabinet_workflows.worker import build_worker, deployment_config
-from tests.temporal_support import FakeObligationActivities, obligation_input, poll
+from tests.temporal_support import (
+    TEST_CONVERTER,
+    FakeObligationActivities,
+    obligation_input,
+    poll,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -48,11 +54,15 @@ async def event_types(client: Client, workflow_id: str) -> list[int]:
     return [event.event_type for event in history.events]
 
 
-async def test_a_worker_release_takes_no_task_until_its_version_is_current() -> None:
+async def test_a_worker_release_takes_no_task_until_its_version_is_current(
+    tmp_path: Path,
+) -> None:
+    key_file = tmp_path / "payload-key"
+    key_file.write_text(generate_payload_key())
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         ip="127.0.0.1",
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         ui=False,
     )
     try:
@@ -61,6 +71,7 @@ async def test_a_worker_release_takes_no_task_until_its_version_is_current() -> 
             temporal_address=target,
             temporal_namespace=f"cabinet-{uuid.uuid4().hex[:8]}",
             worker_build_id="0.2.0",
+            temporal_payload_key_file=key_file,
         )
         created, added = await setup(settings)
         assert created and added == sorted(key.name for key in search_attributes.ALL)

@@ -4,7 +4,10 @@ failure means a change is not deterministic for workflows already running: put i
 `workflow.patched()`; never re-record a committed history. Each release adds its own
 baseline (`make release VERSION=...` records every scenario into histories/<VERSION>/); see
 tests/replay/record_histories.py. This is the gate a worker release passes before it is
-made the current version of the Worker Deployment (deploy/README.md)."""
+made the current version of the Worker Deployment (deploy/README.md).
+
+The histories are unencrypted test data (the recorder writes them so); the Replayer uses
+Cabinet's encrypting converter, as the worker does, which passes them through."""
 
 import re
 from datetime import timedelta
@@ -28,7 +31,7 @@ from cabinet_workflows.obligation.workflows import (
 )
 from cabinet_workflows.quarter.workflows import QuarterWorkflow, ScheduledPeriodOpening
 from tests.replay.record_histories import SCENARIOS
-from tests.temporal_support import CASEWORKER
+from tests.temporal_support import CASEWORKER, TEST_CONVERTER
 
 HISTORIES = Path(__file__).parent / "histories"
 FILES = sorted(HISTORIES.glob("*/*.json"))
@@ -98,7 +101,8 @@ def test_a_release_baseline_holds_paper_filings_and_a_closed_quarter(release: Pa
 async def test_history_replays_without_nondeterminism(path: Path) -> None:
     replayer = Replayer(
         workflows=[ObligationWorkflow, QuarterWorkflow, ScheduledPeriodOpening],
-        data_converter=pydantic_data_converter,
+        # Cabinet's converter, which passes these unencrypted histories through.
+        data_converter=TEST_CONVERTER,
     )
     result = await replayer.replay_workflow(history(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path}: {result.replay_failure!r}"
@@ -150,8 +154,6 @@ class ChangedObligationWorkflow:
 )
 async def test_an_incompatible_change_fails_replay(path: Path) -> None:
     """The replay tests can fail: the histories hold commands a changed workflow must match."""
-    replayer = Replayer(
-        workflows=[ChangedObligationWorkflow], data_converter=pydantic_data_converter
-    )
+    replayer = Replayer(workflows=[ChangedObligationWorkflow], data_converter=TEST_CONVERTER)
     result = await replayer.replay_workflow(history(path), raise_on_replay_failure=False)
     assert isinstance(result.replay_failure, NondeterminismError)

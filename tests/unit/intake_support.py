@@ -107,12 +107,15 @@ class Intake:
 
 
 @asynccontextmanager
-async def running_intake(tmp_path: Path, database_url: str = "") -> AsyncIterator[Intake]:
+async def running_intake(
+    tmp_path: Path, database_url: str = "", **overrides: Any
+) -> AsyncIterator[Intake]:
     """Intake's app in process on a SQLite file (or the database given), with one
-    obligation it knows of."""
+    obligation it knows of; `overrides` are settings."""
     settings = IntakeSettings(
         database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}",
         evidence_dir=tmp_path / "evidence",
+        **overrides,
     )
     settings.evidence_dir.mkdir()
     engine = create_engine(settings.database_url)

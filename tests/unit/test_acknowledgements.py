@@ -236,3 +236,17 @@ def test_who_keyed_a_paper_return_is_escaped_in_html() -> None:
     page = render_html(acknowledgement_document(event, SIGNER)).decode()
     assert "<b>caseworker" not in page
     assert "Received on paper, keyed by &lt;b&gt;caseworker&lt;/b&gt;" in page
+
+
+def test_the_html_and_pdf_are_written_for_the_filer() -> None:
+    # Issue 12 item 4: dates in words (UK time), no API paths, no ISO timestamps up front.
+    page = render_html(DOCUMENT).decode()
+    text = pdf_text(render_pdf(DOCUMENT))
+    for rendered in (page, text):
+        assert "29 March 2026 at 2:30am" in rendered  # 01:30 UTC, the first hour of BST
+        assert "Return accepted" in rendered
+        assert "Reference number" in rendered
+        assert "POST /" not in rendered
+        assert "Processed at (UTC)" not in rendered
+    assert "2026-03-29T01:30" not in text
+    assert "acknowledgement.json" in text

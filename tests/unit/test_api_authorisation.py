@@ -1,7 +1,9 @@
 """Every route of every service's OpenAPI, walked: without a token it is 401; with a token
 of another department it is 404, as if nothing were there; a filer gets 403 on every
 route that is not a filer's; and a token no trusted key signed, an expired one or one
-for another audience is 401 too. Health and docs stay open."""
+for another audience is 401 too. Health and docs stay open. Each of those answers is
+documented in the route's OpenAPI, as a problem document (a status a route really gives
+that its spec does not list fails here)."""
 
 import re
 from collections.abc import Iterator
@@ -36,6 +38,8 @@ FILER_ROUTES = {
         "GET",
         "/departments/{department_id}/submissions/{submission_id}/receipts/{receipt_id}/file",
     ),
+    # Reading a receipt file to pre-fill its line on "Add receipts" (issue 15).
+    ("receipts", "POST", "/departments/{department_id}/readings"),
     ("cycles", "GET", "/departments/{department_id}/obligations"),
     ("cycles", "GET", "/departments/{department_id}/obligations/{obligation_id}"),
     ("cycles", "GET", "/departments/{department_id}/obligations/{obligation_id}/acknowledgement"),
@@ -81,6 +85,15 @@ def _routes(apps: dict[str, FastAPI]) -> Iterator[Route]:
             if path not in OPEN:
                 for method in operations:
                     yield service, method.upper(), path
+
+
+def assert_documented(app: FastAPI, method: str, path: str, response: httpx.Response) -> None:
+    """The answer given is one the route's OpenAPI lists, as a problem document."""
+    operation = app.openapi()["paths"][path][method.lower()]
+    answer = operation["responses"].get(str(response.status_code))
+    assert answer is not None, (method, path, response.status_code, "not documented")
+    assert response.headers["content-type"] == "application/problem+json"
+    assert set(answer["content"]) == {"application/problem+json"}, (method, path)
 
 
 def _url(path: str) -> str:
@@ -133,6 +146,9 @@ async def test_no_token_or_a_bad_one_is_401_on_every_route(apps: dict[str, FastA
             response = await _call(apps[service], method, path, headers)
             assert response.status_code == 401, (service, method, path, what, response.text)
             assert response.headers["www-authenticate"].startswith("Bearer")
+            assert_documented(apps[service], method, path, response)
+        documented = apps[service].openapi()["paths"][path][method.lower()]["responses"]
+        assert "WWW-Authenticate" in documented["401"]["headers"], (service, method, path)
 
 
 async def test_another_departments_caller_finds_nothing(apps: dict[str, FastAPI]) -> None:
@@ -143,6 +159,7 @@ async def test_another_departments_caller_finds_nothing(apps: dict[str, FastAPI]
         for role in (Role.ADMIN, Role.CASEWORKER, Role.OPERATOR):
             response = await _call(apps[service], method, path, bearer(role, "elsewhere"))
             assert response.status_code == 404, (service, method, path, role, response.text)
+            assert_documented(apps[service], method, path, response)
         response = await _call(
             apps[service], method, path, bearer(Role.FILER, "elsewhere", "filer-a")
         )
@@ -159,6 +176,7 @@ async def test_a_filer_is_forbidden_every_route_but_its_own(apps: dict[str, Fast
             assert response.status_code != 403, (service, method, path, response.text)
         else:
             assert response.status_code == 403, (service, method, path, response.text)
+            assert_documented(apps[service], method, path, response)
 
 
 async def test_staff_get_past_authorisation_on_their_routes(apps: dict[str, FastAPI]) -> None:

@@ -1,7 +1,8 @@
 """The audit hash chain: record hashes, links, and appending to the chain in the database."""
 
+import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
 
@@ -25,6 +26,7 @@ from cabinet_cycles.audit.chain import (
     record_hash,
 )
 from cabinet_cycles.migrations import SCHEMA
+from tests.postgres_support import BACKENDS
 from tests.unit.audit_samples import SCOPE, SEALED_AT, SIGNER, chain, entry
 
 OTHER_SCOPE = AuditScope(department_id="demo", form_type_id="vat-return", period_key="2027-Q1")
@@ -103,6 +105,31 @@ async def test_append_builds_the_chain_across_transactions(sessions: Sessions) -
             assert appended.sequence == number
     async with sessions() as session:
         assert await store.records(session, SCOPE) == chain(3)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_first_appends_at_once_to_a_new_chain_all_land_in_turn(
+    backend: str, new_database: Callable[[str], str]
+) -> None:
+    # Consumers of several partitions record a new quarter's first events at once; none
+    # may fail on creating the chain (each failure was a retry and an error in the log).
+    engine = create_engine(new_database(backend))
+    await migrate_engine(engine, SCHEMA)
+    sessions = session_factory(engine)
+
+    async def append(number: int) -> AuditRecord | None:
+        async with sessions.begin() as session:
+            return await store.append(session, SCOPE, entry(number))
+
+    try:
+        appended = await asyncio.gather(*(append(n) for n in range(1, 6)))
+        assert sorted(r.sequence for r in appended if r is not None) == [1, 2, 3, 4, 5]
+        async with sessions() as session:
+            kept = await store.records(session, SCOPE)
+        assert [r.sequence for r in kept] == [1, 2, 3, 4, 5]
+        assert all(b.prev_hash == a.hash for a, b in pairwise(kept))
+    finally:
+        await engine.dispose()
 
 
 async def test_appending_the_same_event_twice_changes_nothing(sessions: Sessions) -> None:

@@ -3,10 +3,14 @@ runs too long is killed (with what it started), one that needs too much memory f
 neither harms the caller or the next task."""
 
 import asyncio
+import json
 import os
+import sys
+import types
 
 import pytest
 
+from cabinet_common import bounded
 from cabinet_common.bounded import BoundedPool, Limits, TaskFailed, TaskTimedOut
 from tests.pool_tasks import add, allocate, count_alongside, fail, pid, sleep_in_a_program
 
@@ -47,3 +51,16 @@ async def test_at_most_workers_tasks_run_at_once(tmp_path: object) -> None:
     pool = BoundedPool(workers=2)
     seen = await asyncio.gather(*(pool.run(count_alongside, str(tmp_path)) for _ in range(4)))
     assert max(seen) <= 2
+
+
+def test_the_forkserver_preloads_the_module_behind_a_console_script(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A console script is `from cabinet_intake.app import main`: without that module in the
+    # forkserver, every child would import the whole service again (seconds per file).
+    script = types.ModuleType("__main__")
+    script.main = json.dumps  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    assert bounded._console_script_module() == ["json"]
+    del script.main
+    assert bounded._console_script_module() == []

@@ -8,10 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cabinet_common.form_types.answers import AnswerProblem, ProblemCode, check_answers
+from cabinet_common.form_types.answers import (
+    AnswerProblem,
+    ProblemCode,
+    check_answers,
+    with_derived,
+)
 from cabinet_common.form_types.definition import FormTypeDefinition
 from cabinet_common.form_types.money import parse_pounds
-from tests.unit.form_type_examples import example
+from tests.unit.form_type_examples import example, example_document
 
 VAT = example("vat-return")
 EXPENSES = example("expenses")
@@ -234,17 +239,13 @@ def test_a_correct_expenses_claim_has_no_problems() -> None:
 
 def test_each_category_total_must_match_its_receipts() -> None:
     problems = check_answers(EXPENSES, expenses_claim(travel_total="21.48"), RECEIPTS)
+    # Issue 12 item 2: the first wrong figure only. The total claimed is worked out from
+    # the travel total, so it is not called wrong while that is.
     assert problems == [
         AnswerProblem(
             field_id="travel_total",
             code=ProblemCode.RULE_CATEGORY_TOTAL,
             message="The travel total must equal the total of the travel receipts (£21.49)",
-        ),
-        AnswerProblem(
-            field_id="claim_total",
-            code=ProblemCode.RULE_SUM,
-            message="The total claimed must equal the total of the travel total, the "
-            "subsistence total and the office supplies total (£36.68)",
         ),
     ]
 
@@ -359,3 +360,61 @@ def test_several_receipts_required() -> None:
             message="Add at least 3 receipts in the mileage category (1 added)",
         )
     ]
+
+
+def test_box_5_is_not_called_wrong_because_box_3_is() -> None:
+    # Issue 12 item 2: box 5 right (box 3 should be 1000.50), box 3 wrong: box 3 only.
+    problems = check_answers(VAT, vat_return(box3="999.00"), [])
+    assert codes(problems) == [("box3", ProblemCode.RULE_SUM)]
+    # Box 3 put right, a box 5 that is wrong is then reported.
+    assert codes(check_answers(VAT, vat_return(box5="1.00"), [])) == [
+        ("box5", ProblemCode.RULE_ABS_DIFFERENCE)
+    ]
+
+
+DERIVED_VAT = FormTypeDefinition.model_validate(
+    example_document("vat-return")
+    | {
+        "rules": [
+            {"rule": "sum", "target": "box3", "of": ["box1", "box2"], "derived": True},
+            {"rule": "abs_difference", "target": "box5", "of": ["box3", "box4"], "derived": True},
+            {"rule": "whole_pounds", "fields": ["box6", "box7", "box8", "box9"]},
+        ]
+    }
+)
+
+
+def test_derived_boxes_are_computed_by_cabinet() -> None:
+    answers = {k: v for k, v in vat_return().items() if k not in ("box3", "box5")}
+    completed = with_derived(DERIVED_VAT, answers)
+    assert (completed["box3"], completed["box5"]) == ("1000.50", "800.25")
+    assert check_answers(DERIVED_VAT, answers, []) == []
+    # Given, a derived figure is held to its rule; blank inputs leave it blank, unreported.
+    assert codes(check_answers(DERIVED_VAT, answers | {"box3": "1.00"}, [])) == [
+        ("box3", ProblemCode.RULE_SUM)
+    ]
+    assert codes(check_answers(DERIVED_VAT, answers | {"box1": "x"}, [])) == [
+        ("box1", ProblemCode.NOT_MONEY)
+    ]
+    # The example VAT return derives them; rules that do not say so (versions published
+    # before derived figures) derive nothing.
+    assert set(VAT.derived) == {"box3", "box5"}
+    underived = [r.model_dump() | {"derived": False} for r in DERIVED_VAT.rules[:2]]
+    document = example_document("vat-return") | {"rules": underived}
+    assert FormTypeDefinition.model_validate(document).derived == {}
+
+
+def test_a_derived_figure_is_derived_once_and_before_it_is_used() -> None:
+    document = example_document("vat-return")
+    for rules in (
+        [
+            {"rule": "abs_difference", "target": "box5", "of": ["box3", "box4"], "derived": True},
+            {"rule": "sum", "target": "box3", "of": ["box1", "box2"], "derived": True},
+        ],
+        [
+            {"rule": "sum", "target": "box3", "of": ["box1", "box2"], "derived": True},
+            {"rule": "sum", "target": "box3", "of": ["box1", "box4"], "derived": True},
+        ],
+    ):
+        with pytest.raises(ValueError, match="derived"):
+            FormTypeDefinition.model_validate(document | {"rules": rules})

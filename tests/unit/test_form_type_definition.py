@@ -48,8 +48,8 @@ def test_the_vat_example_has_mtds_nine_boxes_and_rules() -> None:
     assert vat.due_rule.due_date(date(2026, 6, 30)) == date(2026, 8, 7)
     assert vat.due_rule.due_date(date(2026, 3, 31)) == date(2026, 5, 7)
     assert vat.rules == [
-        SumRule(rule="sum", target="box3", of=["box1", "box2"]),
-        AbsDifferenceRule(rule="abs_difference", target="box5", of=["box3", "box4"]),
+        SumRule(rule="sum", target="box3", of=["box1", "box2"], derived=True),
+        AbsDifferenceRule(rule="abs_difference", target="box5", of=["box3", "box4"], derived=True),
         WholePoundsRule(rule="whole_pounds", fields=["box6", "box7", "box8", "box9"]),
     ]
 

@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from cabinet_common.events import Topic
+from cabinet_common.messaging.acls import Acl, acls
 from cabinet_common.settings import CommonSettings
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_devstack import images
@@ -89,6 +90,12 @@ DEPLOYABLES = (
                 "CABINET_KAFKA_BOOTSTRAP_SERVERS",
                 "CABINET_KAFKA_SESSION_TIMEOUT_MS",
                 "CABINET_KAFKA_HEARTBEAT_INTERVAL_MS",
+                "CABINET_KAFKA_SECURITY_PROTOCOL",
+                "CABINET_KAFKA_SASL_MECHANISM",
+                "CABINET_KAFKA_USERNAME",
+                "CABINET_KAFKA_PASSWORD_FILE",
+                "CABINET_KAFKA_PASSWORD",
+                "CABINET_KAFKA_CA_FILE",
                 # Web signs tokens; it verifies none.
                 "CABINET_AUTH_TRUSTED_KEYS_DIR",
             }
@@ -103,6 +110,7 @@ MACHINE_LOCAL_DEFAULTS = ("127.0.0.1", "localhost", ".stack", "sqlite")
 # What two processes must agree on: one ConfigMap key each, never a value per Deployment.
 SHARED_CONFIG = {
     "CABINET_KAFKA_BOOTSTRAP_SERVERS",
+    "CABINET_KAFKA_SECURITY_PROTOCOL",
     "CABINET_TEMPORAL_ADDRESS",
     "CABINET_TEMPORAL_NAMESPACE",
     "CABINET_OBLIGATION_TASK_QUEUE",
@@ -256,9 +264,12 @@ def test_overlay_builds_each_deployable_on_its_own(overlay: str) -> None:
         assert accounts[name].get("automountServiceAccountToken") is False
         assert pod["spec"].get("automountServiceAccountToken") is False
         assert selects(deployment["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"])
-    # KafkaTopics live in the Kafka cluster's namespace, where Strimzi's operator watches.
+    # KafkaTopics and KafkaUsers live in the Kafka cluster's namespace, where Strimzi's
+    # operators watch.
     namespaces = {
-        obj["metadata"].get("namespace") for obj in objects if obj["kind"] != "KafkaTopic"
+        obj["metadata"].get("namespace")
+        for obj in objects
+        if obj["kind"] not in {"KafkaTopic", "KafkaUser"}
     }
     assert len(namespaces) == 1 and None not in namespaces, namespaces
     for obj in objects:
@@ -516,7 +527,7 @@ def test_settings_marked_unused_are_not_read_by_the_package(deployable: Deployab
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_web_reaches_intake_and_cycles_through_their_services(overlay: str) -> None:
+def test_web_reaches_intake_cycles_and_receipts_through_their_services(overlay: str) -> None:
     objects = render(f"overlays/{overlay}")
     services = of_kind(objects, "Service")
     web = of_kind(objects, "Deployment")["cabinet-web"]["spec"]["template"]["spec"]
@@ -524,6 +535,7 @@ def test_web_reaches_intake_and_cycles_through_their_services(overlay: str) -> N
     for var, service in (
         ("CABINET_INTAKE_URL", "cabinet-intake"),
         ("CABINET_CYCLES_URL", "cabinet-cycles"),
+        ("CABINET_RECEIPTS_URL", "cabinet-receipts"),
     ):
         url = urlsplit(env[var].value or "")
         assert (url.scheme, url.hostname) == ("http", service), f"{var}={env[var].value}"
@@ -548,6 +560,11 @@ def test_web_image_gets_govuk_frontend_in_its_wheel(tmp_path: Path) -> None:
         images.check_web_assets(tmp_path)
 
 
+# The Debian packages each image installs: the receipts service reads scanned receipts
+# with Tesseract and its English data (issue 15).
+APT_PACKAGES = {"receipts": {"tesseract-ocr", "tesseract-ocr-eng"}}
+
+
 @pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.name)
 def test_containerfile_installs_its_wheels_into_a_slim_non_root_image(
     deployable: Deployable,
@@ -563,8 +580,16 @@ def test_containerfile_installs_its_wheels_into_a_slim_non_root_image(
     image = images.BY_NAME[deployable.name]
     assert image.package == deployable.pyproject["project"]["name"]
     assert set(image.workspace_packages) == {"cabinet-common", image.package}
-    code = re.sub(r"#.*", "", runtime).split()
+    # Debian packages the service needs at run time (receipts reads with Tesseract) are
+    # installed from apt while building; no Python installer is left in the final image.
+    apt = re.findall(r"apt-get install[^\n]*?((?:\s+[a-z][\w.+-]*)+)\s*\\?$", runtime, re.MULTILINE)
+    debian = {name for names in apt for name in names.split() if not name.startswith("-")}
+    assert debian == APT_PACKAGES.get(deployable.name, set())
+    without_apt = re.sub(r"apt-get install[^\n]*", "", re.sub(r"#.*", "", runtime))
+    code = without_apt.split()
     assert "uv" not in code and "install" not in code, "no installer in the final image"
+    if debian:
+        assert "rm -rf /var/lib/apt/lists/*" in runtime, "apt's lists are not kept"
     (entrypoint,) = re.findall(r'^ENTRYPOINT \["([\w-]+)"\]$', runtime, re.MULTILINE)
     assert entrypoint in deployable.pyproject["project"]["scripts"]
     (uid,) = re.findall(r"^USER (\d+):\d+$", runtime, re.MULTILINE)
@@ -687,3 +712,174 @@ def test_each_database_is_migrated_before_its_service_starts(overlay: str) -> No
         assert migrate["image"] == container["image"], name
         database = resolve_env(container, objects)["CABINET_DATABASE_URL"]
         assert resolve_env(migrate, objects) == {"CABINET_DATABASE_URL": database}, name
+
+
+# Network policies (issue 11). Peers outside Cabinet, by the label their pods carry
+# (app.kubernetes.io/name, or k8s-app for the cluster's DNS).
+DNS_PEER = "kube-dns"
+PROMETHEUS = "prometheus"
+ANYONE = "*"  # an ingress rule with no `from`: web's pages, behind the ingress controller
+
+
+def peer_name(peer: Manifest) -> str:
+    assert "ipBlock" not in peer, f"an address range is not an edge Cabinet uses: {peer}"
+    labels = peer["podSelector"]["matchLabels"]
+    name: str = labels.get("app.kubernetes.io/name") or labels["k8s-app"]
+    if "namespaceSelector" not in peer:
+        assert name.startswith("cabinet-"), f"{name}: outside Cabinet, name its namespace"
+    return name
+
+
+def resolve_port(port: str | int, pod: Manifest) -> int:
+    if isinstance(port, int):
+        return port
+    (number,) = [
+        p["containerPort"]
+        for container in pod["spec"]["containers"]
+        for p in container.get("ports", [])
+        if p["name"] == port
+    ]
+    return int(number)
+
+
+def policy_edges(
+    objects: tuple[Manifest, ...],
+) -> tuple[set[tuple[str, str, str | int]], set[tuple[str, str, str | int]]]:
+    """(egress, ingress) as (pod's deployment, peer, port) for every rule of every policy
+    that selects one Cabinet pod; every rule names its peers and its ports."""
+    deployments = of_kind(objects, "Deployment")
+    egress: set[tuple[str, str, str | int]] = set()
+    ingress: set[tuple[str, str, str | int]] = set()
+    for policy_name, policy in of_kind(objects, "NetworkPolicy").items():
+        spec = policy["spec"]
+        selector = spec["podSelector"].get("matchLabels", {})
+        if not selector:  # the default deny: no rules at all
+            assert not spec.get("ingress") and not spec.get("egress"), policy_name
+            continue
+        (name,) = [
+            n
+            for n, d in deployments.items()
+            if selects(selector, d["spec"]["template"]["metadata"]["labels"])
+        ]
+        for direction, key, edges in (
+            ("egress", "to", egress),
+            ("ingress", "from", ingress),
+        ):
+            for rule in spec.get(direction, []):
+                assert rule.get("ports"), f"{policy_name}: a {direction} rule on every port"
+                peers = [peer_name(peer) for peer in rule[key]] if key in rule else [ANYONE]
+                assert peers, f"{policy_name}: an empty peer list allows everyone"
+                if ANYONE in peers:
+                    assert direction == "ingress" and name == "cabinet-web", policy_name
+                for peer in peers:
+                    for port in rule["ports"]:
+                        assert port.get("protocol", "TCP") in {"TCP", "UDP"}
+                        edges.add((name, peer, port["port"]))
+    return egress, ingress
+
+
+def address_port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_is_under_a_default_deny(overlay: str) -> None:
+    """The namespace denies all traffic in and out, and each deployable's own overlay also
+    brings a policy for both directions, so its pods are never open even applied alone."""
+    (deny,) = [
+        obj for obj in render(f"overlays/{overlay}/shared") if obj["kind"] == "NetworkPolicy"
+    ]
+    assert deny["spec"]["podSelector"] == {}
+    assert set(deny["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    assert not deny["spec"].get("ingress") and not deny["spec"].get("egress")
+    for deployable in DEPLOYABLES:
+        objects = render(f"overlays/{overlay}/{deployable.name}")
+        labels = of_kind(objects, "Deployment")[deployable.deployment]["spec"]["template"][
+            "metadata"
+        ]["labels"]
+        (policy,) = of_kind(objects, "NetworkPolicy").values()
+        assert selects(policy["spec"]["podSelector"]["matchLabels"], labels), deployable.name
+        assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}, deployable.name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_allow_exactly_the_edges_used(overlay: str) -> None:
+    """Every edge the processes use, from their settings, and nothing else: web to the APIs
+    it calls (on the port their Service forwards to), Kafka, Temporal and PostgreSQL for
+    whoever is configured with them, DNS, Prometheus scraping each metrics port."""
+    objects = render(f"overlays/{overlay}")
+    deployments = of_kind(objects, "Deployment")
+    services = of_kind(objects, "Service")
+    expected_egress: set[tuple[str, str, str | int]] = set()
+    expected_ingress: set[tuple[str, str, str | int]] = set()
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        env: dict[str, EnvValue] = {}
+        for container in containers(deployment):
+            env |= resolve_env(container, objects)
+        expected_egress |= {(name, DNS_PEER, 53)}
+        if "CABINET_DATABASE_URL" in env:
+            expected_egress.add((name, "postgresql", 5432))
+        if "CABINET_KAFKA_BOOTSTRAP_SERVERS" in env:
+            bootstrap = env["CABINET_KAFKA_BOOTSTRAP_SERVERS"].value or ""
+            for server in bootstrap.split(","):
+                expected_egress.add((name, "kafka", address_port(server)))
+        if "CABINET_TEMPORAL_ADDRESS" in env:
+            address = env["CABINET_TEMPORAL_ADDRESS"].value or ""
+            expected_egress.add((name, "temporal", address_port(address)))
+        # Cabinet's own APIs, by the Service a *_URL names.
+        for var, value in env.items():
+            if not var.endswith("_URL") or var == "CABINET_DATABASE_URL":
+                continue
+            host = urlsplit(value.value or "").hostname
+            if host in services:
+                (port,) = services[host]["spec"]["ports"]
+                expected_egress.add((name, host, port["targetPort"]))
+                expected_ingress.add((host, name, port["targetPort"]))
+        ports = [p["name"] for c in pod["containers"] for p in c.get("ports", [])]
+        for port in ports:
+            if port in METRICS_PORTS or port == "http":  # HTTP services serve /metrics
+                expected_ingress.add((name, PROMETHEUS, port))
+        if name == "cabinet-web":
+            expected_ingress.add((name, ANYONE, "http"))
+    egress, ingress = policy_edges(objects)
+    assert egress == expected_egress
+    assert ingress == expected_ingress
+    # Both ends of an edge between Cabinet's pods agree, and the port is one the
+    # destination pod serves (the one its Service forwards to).
+    for source, destination, port in egress:
+        if destination in deployments:
+            assert (destination, source, port) in ingress
+            resolve_port(port, deployments[destination]["spec"]["template"])
+    for destination, source, port in ingress:
+        resolve_port(port, deployments[destination]["spec"]["template"])
+        if source in deployments:
+            assert (source, destination, port) in egress
+
+
+def test_kafka_users_hold_exactly_the_acls_of_the_topic_owner_map() -> None:
+    """Production's principals (Strimzi KafkaUsers, SCRAM-SHA-512) and their ACLs are
+    cabinet_common.messaging.acls, which the local and test brokers get too."""
+    objects = render("overlays/production/topics")
+    users = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "KafkaUser"}
+    granted = set()
+    for name, user in users.items():
+        assert user["metadata"]["labels"]["strimzi.io/cluster"] == "cabinet-kafka", name
+        assert user["spec"]["authentication"] == {"type": "scram-sha-512"}, name
+        assert user["spec"]["authorization"]["type"] == "simple", name
+        for rule in user["spec"]["authorization"]["acls"]:
+            resource = rule["resource"]
+            assert resource["patternType"] == "literal", (name, resource)
+            assert rule.get("type", "allow") == "allow", (name, rule)
+            for operation in rule["operations"]:
+                granted.add(Acl(name, resource["type"], resource["name"], operation))
+    assert granted == set(acls())
+    # Each deployable's Deployment signs in as its KafkaUser.
+    for deployable in DEPLOYABLES:
+        deployment = of_kind(render(f"overlays/production/{deployable.name}"), "Deployment")
+        (container,) = deployment[deployable.deployment]["spec"]["template"]["spec"]["containers"]
+        env = {var["name"]: var.get("value") for var in container["env"]}
+        if "CABINET_KAFKA_BOOTSTRAP_SERVERS" in env:
+            assert env["CABINET_KAFKA_USERNAME"] in users, deployable.name
+        else:
+            assert "CABINET_KAFKA_USERNAME" not in env, deployable.name

@@ -412,7 +412,9 @@ async def test_extending_an_overdue_obligation_moves_overdue_and_escalation(
         f"Due date extended from {due} to {new_due}: Illness",
     )
     description = await handle.describe()
-    assert description.typed_search_attributes.get(search_attributes.DUE_DATE) == new.overdue_at
+    assert description.typed_search_attributes.get(
+        search_attributes.DUE_DATE
+    ) == search_attributes.due_date_value(new.due_date)
     assert await status_search_attribute(handle) == back_to.value
 
     # The old escalation time passes quietly; the new deadlines apply.

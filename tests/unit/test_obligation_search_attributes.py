@@ -1,7 +1,7 @@
 """An obligation workflow carries its search attributes from the moment it is started, so a
 quarter just opened is searchable in the Temporal UI before any worker has run a task of it."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from cabinet_common import search_attributes
 from cabinet_common.deadlines import deadlines
@@ -38,4 +38,14 @@ async def test_a_started_obligation_is_searchable_before_its_first_task() -> Non
     assert attributes.get(search_attributes.PERIOD_KEY) == "2026-Q1"
     assert attributes.get(search_attributes.FORM_TYPE) == "vat-return"
     assert attributes.get(search_attributes.OBLIGATION_STATUS) == ObligationStatus.OPEN.value
-    assert attributes.get(search_attributes.DUE_DATE) == schedule.overdue_at
+    # The UI shows the due day itself (7 May), not the instant it became overdue (8 May).
+    assert attributes.get(search_attributes.DUE_DATE) == datetime(
+        2026, 5, 7, 22, 59, 59, tzinfo=UTC
+    )
+
+
+def test_the_due_date_attribute_is_the_due_day_in_winter_and_summer() -> None:
+    assert search_attributes.due_date_value(date(2027, 2, 7)) == datetime(
+        2027, 2, 7, 23, 59, 59, tzinfo=UTC
+    )
+    assert search_attributes.due_date_value(date(2026, 8, 7)).date() == date(2026, 8, 7)

@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cabinet.common.v1 import types_pb2
 from cabinet_common import search_attributes
 from cabinet_common.deadlines import deadlines
 from cabinet_common.obligation_workflow import (
@@ -44,6 +45,7 @@ from cabinet_common.obligation_workflow import (
     WaiveAction,
 )
 from cabinet_common.quarter_workflow import QuarterTallies
+from cabinet_common.reasons import to_proto
 from cabinet_common.references import is_valid_reference
 from cabinet_workflows.obligation.workflows import acknowledgement_reference
 from tests.temporal_support import (
@@ -440,7 +442,9 @@ async def test_search_attributes_are_business_keys(
     assert attributes.get(search_attributes.FORM_TYPE) == "vat"
     assert attributes.get(search_attributes.PERIOD_KEY) == obligation.key.period_key
     assert attributes.get(search_attributes.OBLIGATION_STATUS) == "open"
-    assert attributes.get(search_attributes.DUE_DATE) == obligation.deadlines.overdue_at
+    assert attributes.get(search_attributes.DUE_DATE) == search_attributes.due_date_value(
+        obligation.deadlines.due_date
+    )
 
 
 # Caseworker decisions: validated updates recording who and why.
@@ -605,6 +609,28 @@ async def test_caseworker_returns_one_receipt_of_two(
     assert accepted.version == 2
 
 
+async def test_a_persons_reasons_return_a_receipt_with_the_caseworkers_words(
+    handle: ObligationHandle, activities: FakeObligationActivities
+) -> None:
+    # Issue 12 item 5: reasons only a person gives are in the contract, so the workflow
+    # takes them and SubmissionReturned carries them (to_proto knows them).
+    await received(handle, 1)
+    await check_result(handle, flagged(1))
+    await eventually(handle, lambda s: s.status == CHECKING and len(s.history) == 4, activities)
+    reasons = [
+        ReasonModel(code="ILLEGIBLE", message="We cannot read this receipt."),
+        ReasonModel(code="OTHER", message="It is made out to another business."),
+    ]
+    returned = await update(handle, UPDATE_RETURN, return_receipt("r2", reasons))
+    assert returned.status == RETURNED
+    [notice] = activities.returns
+    assert [(r.receipt_id, r.reasons) for r in notice.returned_receipts] == [("r2", reasons)]
+    assert [to_proto(r).code for r in reasons] == [
+        types_pb2.REASON_CODE_ILLEGIBLE,
+        types_pb2.REASON_CODE_OTHER,
+    ]
+
+
 async def test_receipts_cannot_be_returned_before_their_version_is_checked(
     handle: ObligationHandle, activities: FakeObligationActivities
 ) -> None:
@@ -697,7 +723,7 @@ async def test_extend_moves_the_due_date_and_refuses_an_earlier_or_equal_one(
         f"Due date extended from {obligation.deadlines.due_date} to {new_due}: Flooded premises"
     )
     attributes = (await handle.describe()).typed_search_attributes
-    assert attributes.get(search_attributes.DUE_DATE) == deadlines(new_due, LADDER, 10).overdue_at
+    assert attributes.get(search_attributes.DUE_DATE) == search_attributes.due_date_value(new_due)
 
     before = await state(handle)
     published = len(activities.status_changes)

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
@@ -122,3 +122,76 @@ def test_each_service_documents_its_errors_as_problem_documents(app: Any, tmp_pa
         "detail",
         "code",
     ]
+
+
+def test_a_dependencys_answers_are_documented_on_every_route_using_it() -> None:
+    """A dependency marked with answers(...), used by a router or deep in a route's
+    dependencies, documents them on each such route (a route's own words win); a route
+    not using it documents nothing more."""
+
+    @problems.answers({401: {"description": "Who are you?"}})
+    async def who() -> str:
+        raise problems.Problem(401, "UNAUTHORIZED", "Send a token")
+
+    async def member(caller: Annotated[str, Depends(who)]) -> str:
+        return caller
+
+    @problems.answers({403: {"description": "Not you"}})
+    async def staff(caller: Annotated[str, Depends(member)]) -> str:
+        return caller
+
+    app = FastAPI()
+    problems.install(app)
+    router = APIRouter(prefix="/inside", dependencies=[Depends(member)])
+
+    @router.get("/plain")
+    async def plain() -> None: ...
+
+    @router.get(
+        "/staff", dependencies=[Depends(staff)], responses=problems.responses({403: "Mine"})
+    )
+    async def staff_only() -> None: ...
+
+    @app.get("/open")
+    async def open_route() -> None: ...
+
+    app.include_router(router)
+    paths = app.openapi()["paths"]
+    plain_answers = paths["/inside/plain"]["get"]["responses"]
+    staff_answers = paths["/inside/staff"]["get"]["responses"]
+    assert set(plain_answers) == {"200", "401"}
+    assert plain_answers["401"]["description"] == "Who are you?"
+    assert plain_answers["401"]["content"] == problems.problem_content()
+    assert set(staff_answers) == {"200", "401", "403"}
+    assert staff_answers["403"]["description"] == "Mine"
+    assert set(paths["/open"]["get"]["responses"]) == {"200"}
+    with TestClient(app) as client:
+        answered = client.get("/inside/plain")
+    assert answered.status_code == 401
+    assert answered.headers["content-type"] == problems.MEDIA_TYPE
+
+
+def test_a_405_names_every_documented_method_of_the_path() -> None:
+    """Two routes on one path (GET and PUT) and a path written out beside a template
+    (POST /things/import beside /things/{thing_id}): Allow lists what the OpenAPI documents
+    for the path asked, not the first route Starlette happened to match."""
+    app = FastAPI()
+    problems.install(app)
+
+    @app.get("/things/{thing_id}")
+    async def read(thing_id: str) -> None: ...
+
+    @app.put("/things/{thing_id}")
+    async def write(thing_id: str) -> None: ...
+
+    @app.post("/things/import")
+    async def import_things() -> None: ...
+
+    with TestClient(app) as client:
+        one = client.options("/things/7")
+        imported = client.options("/things/import")
+    assert one.status_code == 405
+    assert one.headers["allow"] == "GET, PUT"
+    assert one.headers["content-type"] == problems.MEDIA_TYPE
+    assert imported.status_code == 405
+    assert imported.headers["allow"] == "POST"

@@ -90,6 +90,15 @@ def test_any_amount_on_the_receipt_confirms_a_line_within_the_tolerance() -> Non
     ]
 
 
+def test_a_total_read_with_a_pence_digit_ocr_confuses_confirms_the_line() -> None:
+    # TOTAL £16.19 on the receipt: a 7 printed is often read as 1.
+    assert compare(typed(pence=1679), read_as(RECEIPT), ReadingChecks())[0] == []
+    for wrong in (1612, 1719, 7619):  # not a confusion of the total's pence
+        assert codes(compare(typed(pence=wrong), read_as(RECEIPT), ReadingChecks())[0]) == [
+            C.REASON_CODE_AMOUNT_NOT_ON_RECEIPT
+        ]
+
+
 def test_last_years_receipt_is_flagged_for_its_date() -> None:
     flags, _ = compare(typed(day="2026-02-11"), read_as(RECEIPT), ReadingChecks())
     assert codes(flags) == [C.REASON_CODE_DATE_NOT_ON_RECEIPT]

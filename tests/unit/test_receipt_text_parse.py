@@ -7,6 +7,7 @@ import pytest
 
 from cabinet_common.reading import (
     claimed_amount,
+    confusable,
     find_amounts,
     find_dates,
     find_payee,
@@ -49,6 +50,7 @@ def test_a_till_receipt_gives_every_amount_and_its_total() -> None:
         ("GBP 12.30", [1230]),
         ("Total E45.00", [4500]),  # a pound sign read as E
         ("Total £4500", [450000, 4500]),  # the point lost: either
+        ("Total £335 17", [33500, 33517]),  # the point read as a space
         ("Qty 3 ref 12345 tel 0113 496 0000", []),  # bare whole numbers are no amounts
         ("Dated 03.11.2026", []),  # a date is not 3.11
         ("12.345 kg", []),
@@ -69,6 +71,7 @@ def test_without_a_total_line_the_largest_amount_is_the_claim() -> None:
     [
         ("03/11/2026", date(2026, 11, 3)),
         ("3/11/26", date(2026, 11, 3)),
+        ("Date; 12.11,2026", date(2026, 11, 12)),  # OCR read a point as a comma
         ("03-11-26", date(2026, 11, 3)),
         ("03.11.2026", date(2026, 11, 3)),
         ("3 Nov 2026", date(2026, 11, 3)),
@@ -94,3 +97,22 @@ def test_the_payee_is_a_top_line_preferring_a_company_suffix() -> None:
     )
     assert find_payee("The Corner Shop\n4 Station Road\nTotal 4.00") == "The Corner Shop"
     assert find_payee("12.00\n03/11/2026") is None
+
+
+def test_a_garbled_total_is_found_from_the_subtotal_and_vat() -> None:
+    text = "Subtotal 10.64\nVAT 20% 2.13\nTOTAL £12277.\nCASH 22.00"
+    amounts = find_amounts(text)
+    assert 1277 in [a.pence for a in amounts]
+    assert [a.pence for a in amounts if a.total] == [1227700, 12277]  # never the claim
+    # Printed as it should be: nothing more is added.
+    printed = find_amounts("Subtotal 10.64\nVAT No. GB 123 4567 89\nVAT 2.13\nTotal 12.77")
+    assert [a.pence for a in printed] == [1064, 213, 1277]
+
+
+def test_a_total_may_be_confused_in_one_pence_digit_only() -> None:
+    assert confusable(27317, 27377)  # 7 read as 1
+    assert confusable(4508, 4503)  # 3 read as 8
+    assert not confusable(27317, 27312)  # 2 and 7 are not taken for each other
+    assert not confusable(27317, 27877)  # two digits
+    assert not confusable(27317, 27817)  # pounds, never
+    assert not confusable(2731, 27317)

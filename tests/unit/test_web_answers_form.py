@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cabinet_common.form_types.answers import AnswerProblem, ProblemCode
+from cabinet_common.form_types.money import format_pence, parse_pounds
 from cabinet_web.answers_form import (
     answers_to_send,
     declaration_problem,
@@ -132,10 +133,8 @@ def test_a_page_shows_each_answer_problem_with_intakes_words() -> None:
 def test_a_page_shows_the_rules_it_can_judge() -> None:
     answers = {**GOOD_VAT, "box3": "999", "box6": "5000.50"}
     first = page_problems(VAT, VAT_PAGES, VAT_PAGES[0], answers)
-    assert codes(first) == {
-        "box3": ProblemCode.RULE_SUM,
-        "box5": ProblemCode.RULE_ABS_DIFFERENCE,
-    }
+    # Box 5 is worked out from box 3: only box 3, the first wrong figure, is reported.
+    assert codes(first) == {"box3": ProblemCode.RULE_SUM}
     assert first[0].message == "Box 3 must equal box 1 plus box 2 (£1,000.00)"
     second = page_problems(VAT, VAT_PAGES, VAT_PAGES[1], answers)
     assert codes(second) == {"box6": ProblemCode.NOT_WHOLE_POUNDS}
@@ -193,3 +192,20 @@ def test_check_answers_shows_money_in_pounds() -> None:
 def test_answered() -> None:
     assert not is_answered(VAT, {"declaration": "yes", "box1": " "})
     assert is_answered(VAT, {"box1": "0"})
+
+
+def test_a_derived_box_is_shown_worked_out_and_never_asked() -> None:
+    # Issue 12 item 2: a form type deriving boxes 3 and 5: the page shows them computed.
+    from cabinet_web.answers_form import derived_figures, form_problems
+    from tests.unit.test_form_type_answers import DERIVED_VAT
+
+    typed = {k: v for k, v in GOOD_VAT.items() if k not in ("box3", "box5")}
+    shown = derived_figures(DERIVED_VAT, typed)
+    assert shown["box3"] == format_pence(parse_pounds(GOOD_VAT["box3"].replace(",", "")))
+    assert shown["box5"] == format_pence(parse_pounds(GOOD_VAT["box5"].replace(",", "")))
+    assert derived_figures(DERIVED_VAT, {"box1": "10"}) == {"box3": "", "box5": ""}
+    assert [
+        p for p in form_problems(DERIVED_VAT, typed, []) if p.field_id in ("box3", "box5")
+    ] == []
+    sent = answers_to_send(DERIVED_VAT, typed)
+    assert "box3" not in sent and "box5" not in sent  # intake computes them

@@ -46,7 +46,18 @@ def test_every_reason_code_of_the_proto_has_words_and_no_more() -> None:
     assert set(REASON_WORDS) == codes
     assert set(RECEIPT_REASONS) <= codes
     assert set(SUBMISSION_REASONS) <= codes
-    assert not set(RECEIPT_REASONS) & set(SUBMISSION_REASONS)
+    # Only "Other" is a reason about a receipt and about a whole return alike.
+    assert set(RECEIPT_REASONS) & set(SUBMISSION_REASONS) == {"OTHER"}
+
+
+def test_a_caseworker_has_a_persons_reasons_beside_the_checks() -> None:
+    # Issue 12 item 5: the list had only the automatic codes.
+    assert RECEIPT_REASONS[:2] == ("DOES_NOT_SUPPORT_CLAIM", "ILLEGIBLE")
+    assert RECEIPT_REASONS[-1] == "OTHER"
+    assert "POSSIBLE_DUPLICATE" in RECEIPT_REASONS
+    words = [i["text"] for i in reason_items(RECEIPT_REASONS, "", "Select")]
+    assert {"Does not support the claim", "Illegible", "Other (give details)"} <= set(words)
+    assert reason_words("OTHER") == "Other"  # as a reason reads once given
 
 
 def test_reason_words_and_select_items() -> None:
@@ -210,6 +221,62 @@ def test_an_accepted_receipt_ignores_what_was_typed_for_returning_it() -> None:
     ReturnDecision.model_validate(action)  # what cycles takes
 
 
+def test_a_persons_reason_needs_no_note_and_tells_the_filer_in_standard_words() -> None:
+    form = read_return_form(
+        {"receipt-1-decision": "return", "receipt-1-reason": "ILLEGIBLE",
+         "receipt-2-decision": "return", "receipt-2-reason": "DOES_NOT_SUPPORT_CLAIM",
+         "receipt-2-note": "It is for a meal, not the train fare."},
+        RECEIPTS,
+    )  # fmt: skip
+    assert not form.problems
+    action = form.action()
+    assert action["receipts"] == [
+        {"receipt_id": "r-one", "reasons": [{"code": "ILLEGIBLE", "message": (
+            "We cannot read this receipt. Send a clearer copy, or leave it out.")}]},
+        {"receipt_id": "r-two", "reasons": [{"code": "DOES_NOT_SUPPORT_CLAIM", "message": (
+            "This receipt does not show the expense you claimed. Send one that does, or leave "
+            "it out. It is for a meal, not the train fare.")}]},
+    ]  # fmt: skip
+    ReturnDecision.model_validate(action)
+
+
+def test_other_needs_details_which_are_what_the_filer_reads() -> None:
+    missing = read_return_form(
+        {"receipt-1-decision": "return", "receipt-1-reason": "OTHER",
+         "receipt-1-note": "   ", "receipt-2-decision": "accept"},
+        RECEIPTS,
+    )  # fmt: skip
+    assert messages(missing.problems) == {
+        "receipt-1-details": "Enter details for the filer about receipt 1"
+    }
+    too_long = read_return_form(
+        {"receipt-1-decision": "return", "receipt-1-reason": "OTHER",
+         "receipt-1-details": "d" * 1001, "receipt-2-decision": "accept"},
+        RECEIPTS,
+    )  # fmt: skip
+    assert messages(too_long.problems) == {
+        "receipt-1-details": "The details about receipt 1 must be 1,000 characters or less"
+    }
+    given = read_return_form(
+        {"receipt-1-decision": "return", "receipt-1-reason": "OTHER",
+         "receipt-1-details": " The receipt is made out to another business. ",
+         "receipt-2-decision": "accept"},
+        RECEIPTS,
+    )  # fmt: skip
+    assert not given.problems
+    assert given.action()["receipts"] == [
+        {"receipt_id": "r-one", "reasons": [
+            {"code": "OTHER", "message": "The receipt is made out to another business."}]}
+    ]  # fmt: skip
+
+
+def test_other_about_the_whole_return_needs_its_note() -> None:
+    form = read_return_form({"submission-reason": "OTHER"}, [])
+    assert messages(form.problems) == {
+        "submission-note": "Enter a note for the filer about the whole return"
+    }
+
+
 def test_something_must_be_returned() -> None:
     form = read_return_form(
         {"receipt-1-decision": "accept", "receipt-2-decision": "accept"}, RECEIPTS
@@ -275,3 +342,48 @@ def test_every_value_is_kept_for_the_page() -> None:
     form = read_return_form({"receipt-1-decision": "return", "receipt-1-note": "n"}, ["a"])
     assert form.values["receipt-1-note"] == "n"
     assert set(form.values) == set(return_field_names(1))
+
+
+def test_a_returned_version_cannot_be_accepted_or_returned_again() -> None:
+    # Issue 12 item 5: after returning, Accept and Return are no longer offered.
+    from cabinet_web.pages.case import can_accept, can_return
+
+    sent = {"version": 1, "returned": False}
+    returned = {"version": 1, "returned": True}
+    assert can_accept("checking", sent) and can_return("checking", sent)
+    assert not can_accept("returned", returned) and not can_return("returned", returned)
+    assert not can_accept("checking", None) and not can_return("accepted", sent)
+
+
+def test_history_names_receipts_in_words_not_ids() -> None:
+    # Issue 12 item 5: the history showed "receipt 6c0b4ef0-…".
+    from cabinet_web.pages.case import history_words
+
+    rid = "6c0b4ef0-1234-4abc-8def-0123456789ab"
+    submission = {
+        "versions": [
+            {
+                "version": 1,
+                "receipts": [
+                    {
+                        "receipt_id": "00000000-0000-4000-8000-000000000000",
+                        "payee": "A",
+                        "amount_pence": 1,
+                    },
+                    {
+                        "receipt_id": rid,
+                        "payee": "Taxi Co",
+                        "amount_pence": 4321,
+                        "date": "2026-03-05",
+                    },
+                ],
+            }
+        ]
+    }
+    assert (
+        history_words(f"Returned receipt {rid}: possible duplicate", submission)
+        == "Returned receipt 2 of version 1 (Taxi Co, £43.21, 5 March 2026): possible duplicate"
+    )
+    other = "11111111-2222-4333-8444-555555555555"
+    assert history_words(f"receipt {other}", submission) == "a receipt"
+    assert history_words("Accepted", None) == "Accepted"

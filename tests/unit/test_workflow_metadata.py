@@ -64,9 +64,10 @@ async def test_the_temporal_ui_shows_what_the_obligation_is_and_where_it_stands(
             metadata = await handle.query(
                 "__temporal_workflow_metadata", result_type=WorkflowMetadata
             )
-            converter = env.client.data_converter.payload_converter
+            # Encrypted in the history, like every payload: decoded with the client's codec.
+            converter = env.client.data_converter
             summaries = [
-                converter.from_payload(event.user_metadata.summary, str)
+                (await converter.decode([event.user_metadata.summary], [str]))[0]
                 async for event in handle.fetch_history_events()
                 if event.HasField("activity_task_scheduled_event_attributes")
             ]

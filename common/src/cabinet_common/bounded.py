@@ -72,7 +72,9 @@ class BoundedPool:
         # its body).
         main = getattr(sys.modules["__main__"], "__spec__", None)
         main_name = [] if main is None or main.name.endswith("__main__") else [main.name]
-        self._context.set_forkserver_preload(["__main__", *main_name, *preload])
+        self._context.set_forkserver_preload(
+            ["__main__", *main_name, *_console_script_module(), *preload]
+        )
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """function(*args) in a child process; TaskTimedOut or TaskFailed if it did not
@@ -104,6 +106,15 @@ class BoundedPool:
         if outcome != "ok":
             raise TaskFailed(value)
         return value
+
+
+def _console_script_module() -> list[str]:
+    """The module behind a console script (`cabinet-intake` is `from cabinet_intake.app
+    import main`): every child re-runs the script, which costs seconds of imports per child
+    unless the forkserver already holds that module."""
+    entry = getattr(sys.modules["__main__"], "main", None)
+    module = getattr(entry, "__module__", None)
+    return [module] if isinstance(module, str) and module != "__main__" else []
 
 
 def _kill_group(pid: int) -> None:

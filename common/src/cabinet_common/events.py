@@ -57,6 +57,58 @@ TOPIC_OF_MESSAGE: dict[type[Message], Topic] = {
     obligations.QuarterClosed: Topic.QUARTER_CLOSED,
     formtypes.FormTypePublished: Topic.FORM_TYPE_PUBLISHED,
 }
+# Who may write each topic: the one deployable that produces it. Kafka's ACLs
+# (cabinet_devstack.kafka, deploy/README.md) let only that deployable's principal write it,
+# and every consumer refuses (to the dead-letter topic) an event on it whose ce_source is
+# not that deployable's.
+TOPIC_OWNER: dict[Topic, str] = {
+    Topic.OBLIGATION_OPENED: "cycles",
+    Topic.FORM_SUBMITTED: "intake",
+    Topic.RECEIPTS_CHECKED: "receipts",
+    Topic.SUBMISSION_RETURNED: "worker",
+    Topic.ACKNOWLEDGEMENT_ISSUED: "worker",
+    Topic.OBLIGATION_STATUS_CHANGED: "worker",
+    Topic.REMINDER_DUE: "worker",
+    Topic.QUARTER_CLOSED: "cycles",
+    Topic.FORM_TYPE_PUBLISHED: "cycles",
+}
+# The ce_source each deployable writes on its events.
+SOURCE_OF: dict[str, str] = {
+    "intake": "/cabinet/intake",
+    "receipts": "/cabinet/receipts",
+    "cycles": "/cabinet/cycles",
+    "worker": "/cabinet/workflows/obligation",
+}
+# What each deployable's event consumer reads (its group is cabinet-<deployable>).
+CONSUMED_BY: dict[str, frozenset[Topic]] = {
+    "intake": frozenset(
+        {
+            Topic.FORM_TYPE_PUBLISHED,
+            Topic.OBLIGATION_OPENED,
+            Topic.ACKNOWLEDGEMENT_ISSUED,
+            Topic.SUBMISSION_RETURNED,
+            Topic.OBLIGATION_STATUS_CHANGED,
+            Topic.RECEIPTS_CHECKED,
+        }
+    ),
+    "receipts": frozenset({Topic.FORM_SUBMITTED, Topic.FORM_TYPE_PUBLISHED}),
+    "cycles": frozenset(
+        {
+            Topic.FORM_SUBMITTED,
+            Topic.RECEIPTS_CHECKED,
+            Topic.OBLIGATION_STATUS_CHANGED,
+            Topic.ACKNOWLEDGEMENT_ISSUED,
+        }
+    ),
+    "worker": frozenset(),
+}
+
+
+def owner_source(topic: Topic) -> str:
+    """The ce_source of the only deployable that writes topic."""
+    return SOURCE_OF[TOPIC_OWNER[topic]]
+
+
 # The CloudEvents type of each message is its protobuf full name.
 MESSAGE_OF_TYPE: dict[str, type[Message]] = {m.DESCRIPTOR.full_name: m for m in TOPIC_OF_MESSAGE}
 
@@ -186,3 +238,17 @@ def from_kafka(key: bytes | None, value: bytes | None, headers: list[tuple[str, 
         raise InvalidEvent(f"unknown event type or missing attribute: {missing}") from missing
     except Exception as error:  # whatever a malformed record makes the decoders raise
         raise InvalidEvent(f"{type(error).__name__}: {error}") from error
+
+
+def check_origin(topic: str, event: Event) -> None:
+    """Refuse an event that its topic's owner did not write: a ce_source other than the
+    owner's, or a message type that belongs on another topic."""
+    expected = Topic(topic)
+    if event.topic is not expected:
+        raise InvalidEvent(f"{event.type} does not belong on {topic}")
+    source = owner_source(expected)
+    if event.source != source:
+        raise InvalidEvent(
+            f"ce_source {event.source!r} is not {topic}'s owner ({TOPIC_OWNER[expected]},"
+            f" {source!r})"
+        )

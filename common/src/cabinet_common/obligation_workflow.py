@@ -161,23 +161,36 @@ class AcceptAction(CaseworkerAction):
     pass
 
 
+# A return is bounded: it travels in a Temporal update and an event (each limited to a few
+# megabytes), so reasons beyond these are refused with a 422 rather than failing there.
+MAX_REASONS = 50
+MAX_RETURNED_RECEIPTS = 500
+MAX_RETURN_CHARS = 100_000
+
+
 class ReturnedReceipt(BaseModel):
     """A receipt a caseworker sends back: the filer must replace it or leave it out."""
 
-    receipt_id: str = Field(min_length=1)
-    reasons: list[ReasonModel] = Field(min_length=1)
+    receipt_id: str = Field(min_length=1, max_length=64)
+    reasons: list[ReasonModel] = Field(min_length=1, max_length=MAX_REASONS)
 
 
 class ReturnDecision(Decision):
     """Reasons about the whole submission, receipts of it sent back, or both."""
 
-    reasons: list[ReasonModel] = []
-    receipts: list[ReturnedReceipt] = []
+    reasons: list[ReasonModel] = Field(default=[], max_length=MAX_REASONS)
+    receipts: list[ReturnedReceipt] = Field(default=[], max_length=MAX_RETURNED_RECEIPTS)
 
     @model_validator(mode="after")
     def _says_what_to_correct(self) -> "ReturnDecision":
         if not self.reasons and not self.receipts:
             raise ValueError("Give at least one reason or one receipt to return")
+        every = [*self.reasons, *(r for receipt in self.receipts for r in receipt.reasons)]
+        size = sum(len(r.code) + len(r.message) + len(r.field_id or "") for r in every)
+        if size > MAX_RETURN_CHARS:
+            raise ValueError(
+                f"The reasons are too long: at most {MAX_RETURN_CHARS:,} characters in all"
+            )
         ids = [r.receipt_id for r in self.receipts]
         if twice := sorted({i for i in ids if ids.count(i) > 1}):
             raise ValueError(f"Receipt(s) named more than once: {', '.join(twice)}")

@@ -4,16 +4,23 @@
 
 Raise `Problem(status, code, detail)`; `install(app)` (done by the service factory) turns
 it, Starlette's HTTP errors and FastAPI's request validation errors into problem
-documents and puts the problem schema on every error answer of the OpenAPI."""
+documents and puts the problem schema on every error answer of the OpenAPI. A route
+dependency that refuses (authentication's 401, a role's 403, another department's 404) is
+marked with `answers(...)`: every route depending on it, however deep, documents those
+answers, so no service lists them route by route."""
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
+import fastapi.routing
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -169,8 +176,36 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     detail = error.detail if isinstance(error.detail, str) else _phrase(error.status_code)
     headers = dict(error.headers or {})
-    code = _code_of_status(error.status_code)
+    # An exception that carries its own stable code (BODY_TOO_LARGE) keeps it.
+    code = getattr(error, "code", None) or _code_of_status(error.status_code)
+    if error.status_code == 405 and isinstance(request.scope.get("app"), FastAPI):
+        allowed = allowed_methods(request.scope["app"], request.scope["path"])
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     return Problem(error.status_code, code, detail, (), headers).response()
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI documents for this path (a path written out, such as
+    .../filers/import, before a template that would also match it). Starlette's 405 names
+    only the first route whose path matched, so two routes on one path (GET and PUT
+    .../filers/{filer_id}) each hid the other's method from `Allow`."""
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        app.state, "cabinet_allow_patterns", None
+    )
+    if patterns is None:
+        patterns = []
+        paths = app.openapi().get("paths", {})
+        # Fewer parameters first: a segment written out wins over a template, as in OpenAPI.
+        for template in sorted(paths, key=lambda t: t.count("{")):
+            regex = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template))
+            methods = sorted(m.upper() for m in paths[template] if m.upper() in _HTTP_METHODS)
+            patterns.append((re.compile(f"^{regex}$"), methods))
+        app.state.cabinet_allow_patterns = patterns
+    return next((methods for pattern, methods in patterns if pattern.match(path)), [])
+
+
+_HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
 
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -192,6 +227,57 @@ def responses(answers: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": why} for status, why in answers.items()}
 
 
+Call = TypeVar("Call", bound=Callable[..., Any])
+_ANSWERS = "__cabinet_answers__"
+
+
+def answers(documented: Mapping[int, Mapping[str, Any]]) -> Callable[[Call], Call]:
+    """Mark a route dependency with the problem answers it gives ({401: {"description":
+    ..., "headers": ...}}): the OpenAPI of every route that depends on it documents them."""
+
+    def mark(call: Call) -> Call:
+        setattr(call, _ANSWERS, {status: dict(answer) for status, answer in documented.items()})
+        return call
+
+    return mark
+
+
+def dependency_answers(dependant: Dependant) -> dict[int, dict[str, Any]]:
+    """The answers marked on a route's dependencies, its router's included, at any depth."""
+    found: dict[int, dict[str, Any]] = {}
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        for status, answer in getattr(current.call, _ANSWERS, {}).items():
+            found.setdefault(status, answer)
+        pending.extend(current.dependencies)
+    return found
+
+
+def _api_routes(app: FastAPI) -> Iterator[Any]:
+    """The app's API routes, those of included routers too (FastAPI from 0.16x keeps an
+    included router as one route and resolves its routes' contexts lazily)."""
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    for route in iterate(app.routes) if iterate is not None else app.routes:
+        if isinstance(getattr(route, "original_route", route), APIRoute):
+            yield route
+
+
+def _document_dependency_answers(app: FastAPI, schema: dict[str, Any]) -> None:
+    paths = schema.get("paths", {})
+    for route in _api_routes(app):
+        if not route.include_in_schema or route.dependant is None:
+            continue
+        found = dependency_answers(route.dependant)
+        for method in route.methods or ():
+            operation = paths.get(route.path_format, {}).get(method.lower())
+            if operation is None:
+                continue
+            documented = operation.setdefault("responses", {})
+            for status, answer in sorted(found.items()):
+                documented.setdefault(str(status), dict(answer))
+
+
 def _documented(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI with every 4xx/5xx answer a problem document (FastAPI's own 422
     schema replaced), and the problem schema among the components."""
@@ -209,12 +295,17 @@ def _documented(app: FastAPI) -> dict[str, Any]:
     components["Problem"] = problem
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    _document_dependency_answers(app, schema)
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             if "requestBody" in operation:
                 # Starlette's own answer to a body it cannot parse at all.
                 operation["responses"].setdefault(
                     "400", {"description": "The body cannot be parsed"}
+                )
+                # cabinet_common.body_limit's answer to a body over the service's limit.
+                operation["responses"].setdefault(
+                    "413", {"description": "The body is larger than this service takes"}
                 )
             for status, answer in operation.get("responses", {}).items():
                 if str(status)[0] in "45":

@@ -28,6 +28,12 @@ class FileProblemCode(StrEnum):
     PASSWORD_PROTECTED = "FILE_PASSWORD_PROTECTED"
     UNREADABLE = "FILE_UNREADABLE"
     SUBMISSION_TOO_LARGE = "FILES_TOO_LARGE"
+    # Intake's full check (file_checks): an image of more pixels than allowed (a
+    # decompression bomb), a PDF of too many pages, or a file whose check ran out of time
+    # or memory.
+    TOO_MANY_PIXELS = "FILE_TOO_MANY_PIXELS"
+    TOO_MANY_PAGES = "FILE_TOO_MANY_PAGES"
+    TOO_COMPLEX = "FILE_TOO_COMPLEX"
 
 
 @dataclass(frozen=True)

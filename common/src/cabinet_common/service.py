@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp
 
 from cabinet_common import supervision
+from cabinet_common.body_limit import BodyLimit
 from cabinet_common.database import Sessions, create_engine, session_factory
 from cabinet_common.events import Topic
 from cabinet_common.logging import configure_logging
@@ -29,7 +30,18 @@ from cabinet_common.observability.metrics import Refresher, render
 from cabinet_common.observability.tracing import configure_tracing
 from cabinet_common.problems import Problem
 from cabinet_common.problems import install as install_problems
+from cabinet_common.safe_json import StrictJson
 from cabinet_common.settings import DatabaseSettings, ServiceSettings
+
+# Keep-alive between the services: a client must stop reusing an idle connection well
+# before the server closes it. Were both 5 s (uvicorn's and httpx's defaults), a request
+# sent on a connection idle for nearly 5 s could cross the server's close on a loaded
+# machine, and fail with nothing answered (httpx.ReadError or RemoteProtocolError), which
+# the web pages show as a 503 (the likely cause of a receipt file's 503 in a CI run). The
+# servers keep an idle connection open 75 s; the callers (cabinet_web.backend) give one
+# up after 5 s.
+SERVER_KEEP_ALIVE_SECONDS = 75
+CLIENT_KEEP_ALIVE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -106,12 +118,19 @@ async def readiness(request: Request) -> dict[str, object]:
 
 
 def create_service_app(
-    title: str, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
+    title: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    max_request_bytes: int,
 ) -> FastAPI:
-    """A service's FastAPI app: its health endpoints, and every error answered (and
-    documented) as an RFC 9457 problem document."""
+    """A service's FastAPI app: its health endpoints, every error answered (and
+    documented) as an RFC 9457 problem document, and request bodies cut off (413) as soon
+    as they pass `max_request_bytes`; JSON bodies nested too deep or holding NaN or
+    Infinity refused with a 422 (cabinet_common.safe_json)."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     install_problems(app)
+    # Added last, run first: the body is bounded before StrictJson reads it.
+    app.add_middleware(StrictJson)
+    app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
     app.include_router(health_router)
     observe(app)
     return app
@@ -139,14 +158,22 @@ def observe(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
 
 
+def server_config(app: ASGIApp, settings: ServiceSettings) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
+    )
+
+
 def serve(app: ASGIApp, settings: ServiceSettings, service: str) -> None:
     configure_logging(service, settings.log_level, settings.log_json)
     configure_tracing(service, settings)
     # Calls to the other services' APIs (the web pages') carry the trace on.
     HTTPXClientInstrumentor().instrument()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
-    )
+    server = uvicorn.Server(server_config(app, settings))
 
     def shut_down() -> None:
         server.should_exit = True

@@ -7,7 +7,8 @@ and verification looks the key up among all the keys Cabinet has published
 (``CABINET_SIGNING_PUBLIC_KEYS_DIR`` holds the earlier ones), so a rotation never makes
 an acknowledgement or audit pack issued before it unverifiable.
 
-    cabinet-keys generate   # prints a new private key, its public key and key id
+    cabinet-keys generate      # prints a new private key, its public key and key id
+    cabinet-keys payload-key   # a new Temporal payload key (cabinet_common.temporal_codec)
 """
 
 import argparse
@@ -141,7 +142,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="cabinet-keys", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("generate", help="print a new Ed25519 private key and its public key")
-    parser.parse_args()
+    commands.add_parser(
+        "payload-key", help="print a new AES-256 key for Temporal payloads and its key id"
+    )
+    if parser.parse_args().command == "payload-key":
+        # Imported here: the Temporal SDK is needed only by this command.
+        from cabinet_common.temporal_codec import (
+            generate_payload_key,
+            load_payload_key,
+            payload_key_id,
+        )
+
+        payload_key = generate_payload_key()
+        print(f"payload key: {payload_key}")
+        print(f"key id: {payload_key_id(load_payload_key(payload_key))}")
+        return
     seed = generate_seed()
     public_key = load_private_key(seed).public_key()
     print(f"CABINET_SIGNING_KEY={seed}")

@@ -5,7 +5,7 @@ from functools import cache
 
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -14,11 +14,12 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from cabinet_common.messaging.failures import PermanentError
-from cabinet_common.settings import TemporalSettings
+from cabinet_common.settings import TemporalPayloadKeySettings, TemporalSettings
 from cabinet_common.supervision import keep_trying
+from cabinet_common.temporal_codec import encrypted_data_converter
 
 
 @cache
@@ -43,15 +44,51 @@ def _runtime(metrics_address: str | None) -> Runtime:
     return Runtime(telemetry=TelemetryConfig(logging=logging_config, metrics=metrics))
 
 
+def data_converter(settings: TemporalPayloadKeySettings) -> DataConverter:
+    """The one data converter of every Temporal client, worker, test environment and
+    Replayer in Cabinet: pydantic models, every payload encrypted
+    (cabinet_common.temporal_codec)."""
+    return encrypted_data_converter(settings.payload_codec())
+
+
+def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
+    """TLS as the settings ask: off (the local dev server), on with the system's root CAs,
+    or with a CA of its own, a server name to verify, and a client certificate (mTLS)."""
+    cert, key = settings.temporal_tls_client_cert_file, settings.temporal_tls_client_key_file
+    if (cert is None) != (key is None):
+        raise ValueError(
+            "mTLS needs both CABINET_TEMPORAL_TLS_CLIENT_CERT_FILE and"
+            " CABINET_TEMPORAL_TLS_CLIENT_KEY_FILE"
+        )
+    ca = settings.temporal_tls_ca_file
+    wanted = settings.temporal_tls or settings.temporal_api_key_file is not None
+    if ca is None and cert is None and settings.temporal_tls_server_name is None:
+        return wanted
+    return TLSConfig(
+        server_root_ca_cert=ca.read_bytes() if ca else None,
+        domain=settings.temporal_tls_server_name,
+        client_cert=cert.read_bytes() if cert else None,
+        client_private_key=key.read_bytes() if key else None,
+    )
+
+
+def api_key(settings: TemporalSettings) -> str | None:
+    path = settings.temporal_api_key_file
+    return path.read_text().strip() if path is not None else None
+
+
 async def connect(settings: TemporalSettings, lazy: bool = False) -> Client:
-    """Every Temporal client in Cabinet exchanges pydantic models and carries the trace
-    context into workflows and activities (workers made from it inherit both). A lazy
-    client connects on its first call (and tries again on the next if Temporal was away),
-    so a service starts while Temporal is down."""
+    """Every Temporal client in Cabinet exchanges pydantic models, encrypts its payloads,
+    uses the TLS and API key the settings give, and carries the trace context into workflows
+    and activities (workers made from it inherit all of it). A lazy client connects on its
+    first call (and tries again on the next if Temporal was away), so a service starts
+    while Temporal is down."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
+        tls=tls_config(settings),
+        api_key=api_key(settings),
         runtime=_runtime(settings.temporal_sdk_metrics_address),
         interceptors=[TracingInterceptor()],
         lazy=lazy,

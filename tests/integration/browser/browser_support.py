@@ -5,6 +5,8 @@ artefact."""
 
 import json
 import re
+import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,21 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[3] / "services/web/node_modules/axe-core/axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# axe's landmark rules are tagged best-practice, not WCAG, so the WCAG run left them out
+# (the footer outside every landmark went unreported): they run too.
+LANDMARK_RULES = [
+    "region",
+    "landmark-one-main",
+    "landmark-contentinfo-is-top-level",
+    "landmark-banner-is-top-level",
+    "landmark-no-duplicate-contentinfo",
+    "landmark-no-duplicate-banner",
+    "landmark-unique",
+]
 ARTEFACTS = Path("test-artifacts") / "browser"
+SCREENSHOTS = Path("test-artifacts") / "screenshots"
+# A small phone's width in CSS pixels (issue 12: pages must not overflow at 375 px).
+NARROW = 375
 
 
 @dataclass
@@ -118,7 +134,11 @@ class Visitor:
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         mode = "js-on" if self.javascript else "js-off"
         ARTEFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=ARTEFACTS / "screenshots" / f"{slug}-{mode}.png", full_page=True)
+        shot = ARTEFACTS / "screenshots" / f"{slug}-{mode}.png"
+        await page.screenshot(path=shot, full_page=True)
+        # Issue 12's closing note points at test-artifacts/screenshots/ (the pages "after").
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOTS / shot.name)
         axe = await self._axe()
         violations = axe["violations"]
         check = PageCheck(
@@ -141,15 +161,42 @@ class Visitor:
         self._report.checks.append(check)
         return check
 
+    async def narrow(self, width: int = NARROW) -> None:
+        """Show the pages as a phone would: `width` CSS pixels wide."""
+        await self.page.set_viewport_size({"width": width, "height": 800})
+
+    async def check_fits(self, name: str) -> None:
+        """check() the page, then that it is no wider than the viewport (nothing to scroll
+        sideways: a wide table scrolls in its own wrapper or stacks, text wraps)."""
+        await self.check(name)
+        measured = await self.overflow()
+        assert measured["scroll_width"] <= measured["viewport"], (
+            f"{name}: wider than the {measured['viewport']} px screen: {measured}"
+        )
+
+    async def overflow(self) -> dict[str, Any]:
+        """How wide the page shown is against its viewport: the document's scrollWidth,
+        the viewport's width, and the first few elements reaching past its right edge (for
+        the message when it does not fit). Measured on a copy, as axe is."""
+        return await self._on_copy(_measure_width)
+
     async def _axe(self) -> dict[str, Any]:
         """axe-core on the page as shown. A page with JavaScript off cannot run axe, nor can
         a sandboxed one (the acknowledgement), so axe runs on a copy: the page's DOM as
         shown, its scripts taken out, loaded at the same address in a JavaScript-on page of
         the same browser (same CSS, same DOM)."""
+        return await self._on_copy(_run_axe)
+
+    async def _on_copy(self, run: Callable[[Page], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """`run` on a copy of the page shown (its DOM without scripts, at the same address
+        and viewport, in a JavaScript-on page of the same browser)."""
         html = re.sub(r"<script\b.*?</script>", "", await self.page.content(), flags=re.S)
         browser = self.context.browser
         assert browser is not None
-        context = await browser.new_context(base_url=self.base_url, java_script_enabled=True)
+        viewport = self.page.viewport_size
+        context = await browser.new_context(
+            base_url=self.base_url, java_script_enabled=True, viewport=viewport
+        )
         try:
             page = await context.new_page()
             url = self.page.url
@@ -158,9 +205,25 @@ class Visitor:
                 lambda route: route.fulfill(body=html, content_type="text/html"),
             )
             await page.goto(url)
-            return await _run_axe(page)
+            return await run(page)
         finally:
             await context.close()
+
+
+async def _measure_width(page: Page) -> dict[str, Any]:
+    measured: dict[str, Any] = await page.evaluate(
+        """() => {
+          const viewport = document.documentElement.clientWidth;
+          const wide = [...document.body.querySelectorAll("*")]
+            .filter(e => e.getBoundingClientRect().right > viewport + 0.5)
+            .slice(0, 8)
+            .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+              + (typeof e.className === "string" && e.className
+                ? "." + e.className.trim().split(/\\s+/).join(".") : ""));
+          return {scroll_width: document.documentElement.scrollWidth, viewport, wide};
+        }"""
+    )
+    return measured
 
 
 async def _run_axe(page: Page) -> dict[str, Any]:
@@ -168,4 +231,8 @@ async def _run_axe(page: Page) -> dict[str, Any]:
     result: dict[str, Any] = await page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
     )
+    landmarks: dict[str, Any] = await page.evaluate(
+        "rules => axe.run(document, {runOnly: {type: 'rule', values: rules}})", LANDMARK_RULES
+    )
+    result["violations"] = [*result["violations"], *landmarks["violations"]]
     return result

@@ -1,6 +1,7 @@
 """Steps of the journeys, as a person takes them in the browser: each checks the pages it
 passes (axe, CSP, other hosts, screenshot) as it goes."""
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from tests.integration.browser.conftest import WebDepartment
 from tests.integration.helpers import VAT_ANSWERS, eventually
 
 ERROR_TITLE = re.compile(r"^Error: ")
-RETURN_SENT_OR_ACCEPTED = re.compile(r"Return (sent|accepted)")
+RETURN_SENT_OR_ACCEPTED = re.compile(r"Return (sent|accepted)|A person is checking your return")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,12 @@ async def answer_the_questions(visitor: Visitor) -> None:
             box = page.locator(f"input#{field}[type=text]")
             if await box.count():
                 await box.fill(value)
-        await page.get_by_role("button", name="Continue").click()
+        # Wait for the next page to load before looking at it: click() returns once the
+        # form is submitted, so the loop's check could see the question page still shown
+        # (and fill it as it went away) or a page half loaded without its boxes yet, and
+        # leave the loop on "Box 6 to box 9" (seen in a run, JavaScript off).
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Continue").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Add receipts")
 
 
@@ -74,7 +80,7 @@ async def check_and_send(visitor: Visitor) -> None:
     await visitor.check("Declaration with errors")
     await page.get_by_role("checkbox").check()
     await page.get_by_role("button", name="Accept and send").click()
-    # Sent, or already accepted if the checks were quick.
+    # Sent, or already accepted (or held for a person) if the checks were quick.
     await expect(page.locator(".govuk-panel")).to_contain_text(RETURN_SENT_OR_ACCEPTED)
     await visitor.check("Confirmation")
 
@@ -123,6 +129,24 @@ async def acknowledgement(visitor: Visitor) -> str:
     assert (await pdf.body()).startswith(b"%PDF")
     await page.get_by_role("link", name="View your acknowledgement").click()
     await expect(page.locator("body")).to_contain_text(reference.strip())
+    # Issue 12 item 4: the filer's acknowledgement, in the service's layout, with what was
+    # declared, the receipts sent, a way back and the signed document still attached.
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Acknowledgement of your return"
+    )
+    await expect(page.get_by_role("heading", name="What you declared")).to_be_visible()
+    await expect(page.locator("table.govuk-table tbody tr").first).to_be_visible()
+    await expect(page.get_by_role("link", name="Back", exact=True)).to_be_visible()
+    assert not re.search(r"\d{4}-\d\d-\d\dT", await page.locator("main").inner_text())
+    signed = await page.request.get(
+        await page.get_by_role(
+            "link", name="Download the signed acknowledgement (JSON file)"
+        ).get_attribute("href")
+        or ""
+    )
+    assert signed.status == 200
+    document = json.loads(await signed.body())
+    assert document["reference"] == reference.strip() and "signature" in document
     await visitor.check("Acknowledgement (HTML)")
     await page.go_back()
     return reference.strip()
@@ -148,7 +172,8 @@ async def return_the_second_receipt(visitor: Visitor, obligation_id: str) -> Non
 
     await page.locator("#receipt-1-decision").check()
     await page.locator("#receipt-2-decision-2").check()
-    await page.get_by_label("Reason for returning receipt 2").select_option("POSSIBLE_DUPLICATE")
+    reasons = page.get_by_role("group", name="Reason for returning receipt 2")
+    await reasons.get_by_label("Possible duplicate of another receipt").check()
     await page.get_by_label("Note for the filer about receipt 2").fill(
         "Another filer claimed this taxi fare. Send your own receipt for it, or leave it out."
     )

@@ -91,9 +91,12 @@ async def test_the_reading_beside_the_typed_line_and_the_return_filled_in(
     await caseworker.check("Caseworker: a receipt's reading beside its line")
 
     await page.get_by_role("button", name="Return to filer").click()
-    await expect(page.get_by_label("Reason for returning receipt 1")).to_have_value(
-        "AMOUNT_NOT_ON_RECEIPT"
-    )
+    # The reasons are radios (since the return form's Other with details): the flag's
+    # reason comes chosen.
+    reasons = page.get_by_role("group", name="Reason for returning receipt 1")
+    flagged = reasons.get_by_label("Amount not on the receipt", exact=True)
+    await expect(flagged).to_be_checked()
+    await expect(flagged).to_have_attribute("value", "AMOUNT_NOT_ON_RECEIPT")
     note = page.get_by_label("Note for the filer about receipt 1")
     await expect(note).to_have_value(
         re.compile(f"^The receipt is for {re.escape(total)}, not the ")

@@ -9,10 +9,10 @@ from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from cabinet_common.logging import configure_logging
-from cabinet_common.messaging.kafka import ensure_topics, started_producer
+from cabinet_common.messaging.kafka import ensure_topics, started_producer, watch_producer
 from cabinet_common.observability.metrics import serve_metrics
 from cabinet_common.observability.tracing import configure_tracing
-from cabinet_common.supervision import keep_trying
+from cabinet_common.supervision import keep_trying, supervised
 from cabinet_common.temporal import connect_when_up
 from cabinet_workflows.notifications import MailFolder
 from cabinet_workflows.obligation.activities import ObligationActivities
@@ -69,6 +69,7 @@ async def run(settings: WorkerSettings) -> None:
     producer = await keep_trying(
         "Kafka producer", lambda: started_producer(settings, "cabinet-worker")
     )
+    watching = supervised("Kafka producer", lambda: watch_producer(producer))
     activities = ObligationActivities(producer, MailFolder(settings.mail_dir))
     queues = (settings.obligation_task_queue, settings.quarter_task_queue)
     deployment = deployment_config(settings)
@@ -82,6 +83,7 @@ async def run(settings: WorkerSettings) -> None:
     try:
         await asyncio.gather(*(worker.run() for worker in workers))
     finally:
+        watching.cancel()
         await producer.stop()
 
 

@@ -16,7 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cabinet_common.auth.principal import Principal, Role
 from cabinet_common.auth.tokens import InvalidToken, TokenVerifier
-from cabinet_common.problems import Problem
+from cabinet_common.identifiers import Slug
+from cabinet_common.problems import Problem, answers
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -38,6 +39,22 @@ def _unauthorised(detail: str, error: str | None = None) -> Problem:
     return Problem(401, "UNAUTHORIZED", detail, headers={"WWW-Authenticate": challenge})
 
 
+UNAUTHORISED_ANSWER = {
+    401: {
+        "description": "No bearer token, or one that is not valid (expired, for another "
+        "audience, signed by a key this service does not trust)",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": 'The challenge: Bearer realm="cabinet", with error="invalid_token" '
+                "for a token that is not valid",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
+
+
+@answers(UNAUTHORISED_ANSWER)
 async def _principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -56,13 +73,25 @@ async def _principal(
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
-async def _department_member(department_id: str, principal: CurrentPrincipal) -> Principal:
+@answers(
+    {
+        404: {
+            "description": "Not found: no such record in this department (a caller "
+            "of another department is told so of every record)"
+        }
+    }
+)
+async def _department_member(department_id: Slug, principal: CurrentPrincipal) -> Principal:
     if not principal.in_department(department_id):
         raise Problem(404, "NO_SUCH_DEPARTMENT", "No such department")
     return principal
 
 
 # For routers under /departments/{department_id}: another department's caller gets 404.
+# The id is declared here in its one format: FastAPI publishes this declaration, not a
+# route's own, so a route stricter than this one was documented looser than it is (found
+# by make fuzz on PUT /departments/{department_id}). Every route now publishes the
+# pattern, and an id no department can have is a 422 WRONG_FORMAT everywhere.
 DEPARTMENT_MEMBERS: Any = Depends(_department_member)
 # For routes outside any department: any caller with a trusted token.
 AUTHENTICATED: Any = Depends(_principal)
@@ -71,6 +100,7 @@ AUTHENTICATED: Any = Depends(_principal)
 def allow(roles: frozenset[Role]) -> Any:
     """A route dependency: only these roles (and machine identities) through, else 403."""
 
+    @answers({403: {"description": "The caller's role may not do this"}})
     async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has(roles):
             raise Problem(403, "FORBIDDEN", f"A {principal.role} may not do this")

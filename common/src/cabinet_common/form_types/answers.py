@@ -71,23 +71,56 @@ class ReceiptLine(NamedTuple):
     amount_pence: int
 
 
+def with_derived(definition: FormTypeDefinition, answers: Mapping[str, str]) -> dict[str, str]:
+    """The answers with every derived figure the filer left blank computed by Cabinet (in
+    pounds, like "1234.56"), where the figures it is computed from are money; a derived
+    figure given is kept as given (check_answers holds it to its rule)."""
+    completed = dict(answers)
+    for target, rule in definition.derived.items():
+        if completed.get(target, "").strip():
+            continue
+        inputs = [_pence_or_none(definition.field(f), completed.get(f, "")) for f in rule.of]
+        if any(value is None for value in inputs):
+            continue
+        values = [value for value in inputs if value is not None]
+        total = sum(values) if isinstance(rule, SumRule) else abs(values[0] - values[1])
+        completed[target] = _pounds(total)
+    return completed
+
+
+def _pence_or_none(field: FormField, text: str) -> int | None:
+    checked = _check_answer(field, text.strip())
+    return checked if isinstance(checked, int) else None
+
+
+def _pounds(pence: int) -> str:
+    sign = "-" if pence < 0 else ""
+    return f"{sign}{abs(pence) // 100}.{abs(pence) % 100:02d}"
+
+
 def check_answers(
     definition: FormTypeDefinition,
     answers: Mapping[str, str],
     receipt_lines: Iterable[tuple[str, int]],
 ) -> list[AnswerProblem]:
+    """Every problem with the answers. Derived figures left blank are computed first
+    (with_derived); a rule is not checked while a figure it is worked out from is wrong
+    (the first wrong figure is the one reported: with box 3 wrong, box 5, worked out from
+    box 3, is not called wrong too)."""
+    answers = with_derived(definition, answers)
     lines = [ReceiptLine(*line) for line in receipt_lines]
     problems: list[AnswerProblem] = []
     pence: dict[str, int] = {}
+    derived = definition.derived
     for field in definition.fields:
+        if field.id in derived and not answers.get(field.id, "").strip():
+            continue  # not computable: what it is computed from has a problem of its own
         checked = _check_answer(field, answers.get(field.id, "").strip())
         if isinstance(checked, AnswerProblem):
             problems.append(checked)
         elif checked is not None:
             pence[field.id] = checked
-    form = _Form(definition, pence, lines)
-    for rule in definition.rules:
-        problems.extend(form.rule_problems(rule))
+    problems.extend(_rule_problems(_Form(definition, pence, lines)))
     problems.extend(_missing_receipts(definition, lines))
     position = {field.id: number for number, field in enumerate(definition.fields)}
     problems.sort(key=lambda problem: position.get(problem.field_id or "", len(position)))
@@ -156,6 +189,27 @@ def _check_answer(field: FormField, text: str) -> AnswerProblem | int | None:
             return None
         case _:
             return None
+
+
+def _rule_problems(form: "_Form") -> list[AnswerProblem]:
+    """The rules' problems, leaving out a sum or difference worked out from a figure that
+    another rule finds wrong (repeated until no more are left out: a chain of rules)."""
+    rules = form.definition.rules
+    found = {number: form.rule_problems(rule) for number, rule in enumerate(rules)}
+    while True:
+        wrong = {p.field_id for problems in found.values() for p in problems}
+        skipped = [
+            number
+            for number, rule in enumerate(rules)
+            if found[number]
+            and isinstance(rule, SumRule | AbsDifferenceRule)
+            and wrong.intersection(rule.of)
+        ]
+        if not skipped:
+            break
+        for number in skipped:
+            found[number] = []
+    return [problem for number in range(len(rules)) for problem in found[number]]
 
 
 @dataclass(frozen=True)

@@ -66,12 +66,20 @@ class ReceiptRequirement(_Strict):
     min_count: int = Field(default=1, ge=1, le=1000)
 
 
+_DERIVED = Field(
+    default=False,
+    description="Cabinet computes the target from the fields `of`: the filer is not asked "
+    "for it, the pages show the computed figure, and a figure sent for it must equal it",
+)
+
+
 class SumRule(_Strict):
     """target = the sum of the fields `of`."""
 
     rule: Literal["sum"]
     target: FieldId
     of: list[FieldId] = Field(min_length=2)
+    derived: bool = _DERIVED
 
     def money_fields(self) -> list[str]:
         return [self.target, *self.of]
@@ -83,6 +91,7 @@ class AbsDifferenceRule(_Strict):
     rule: Literal["abs_difference"]
     target: FieldId
     of: list[FieldId] = Field(min_length=2, max_length=2)
+    derived: bool = _DERIVED
 
     def money_fields(self) -> list[str]:
         return [self.target, *self.of]
@@ -242,6 +251,16 @@ class FormTypeDefinition(_Strict):
     def field(self, field_id: str) -> FormField:
         return next(f for f in self.fields if f.id == field_id)
 
+    @property
+    def derived(self) -> "dict[str, SumRule | AbsDifferenceRule]":
+        """The figures Cabinet computes (a rule with `derived: true`), by field id, in the
+        order of the rules (each computed from fields asked for or computed before it)."""
+        return {
+            rule.target: rule
+            for rule in self.rules
+            if isinstance(rule, SumRule | AbsDifferenceRule) and rule.derived
+        }
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if repeated := _repeated(f.id for f in self.fields):
@@ -255,9 +274,27 @@ class FormTypeDefinition(_Strict):
             for number, rule in enumerate(self.rules, start=1)
             for problem in self._rule_problems(rule)
         ]
+        problems.extend(self._derived_problems())
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _derived_problems(self) -> Iterator[str]:
+        computed: set[str] = set()
+        targets = [
+            r.target for r in self.rules if isinstance(r, SumRule | AbsDifferenceRule) and r.derived
+        ]
+        if repeated := _repeated(targets):
+            yield f"fields derived by more than one rule: {', '.join(repeated)}"
+        for number, rule in enumerate(self.rules, start=1):
+            if not isinstance(rule, SumRule | AbsDifferenceRule) or not rule.derived:
+                continue
+            if later := [f for f in rule.of if f in targets and f not in computed]:
+                yield (
+                    f"rule {number} ({rule.rule}): derived from {', '.join(later)}, which a "
+                    "later rule derives (list the rule deriving a figure before those using it)"
+                )
+            computed.add(rule.target)
 
     def _rule_problems(self, rule: Rule) -> Iterator[str]:
         kinds = {f.id: f.kind for f in self.fields}

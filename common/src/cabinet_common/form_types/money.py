@@ -9,6 +9,9 @@ than MAX_POUND_DIGITS digits of pounds. No float is involved at any step.
 import re
 
 MAX_POUND_DIGITS = 13
+# Digits of pounds as written, leading zeros included: "000…0001" with thousands of zeros
+# is not an amount anyone types (and int() refuses over 4,300 digits).
+MAX_WRITTEN_DIGITS = 20
 _POUNDS = re.compile(
     r"(?P<sign>-?)(?P<pounds>[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<pence>[0-9]{1,2}))?"
 )
@@ -28,6 +31,8 @@ def parse_pounds(text: str) -> int:
     if match is None:
         raise NotMoney(text)
     pounds = match["pounds"].replace(",", "")
+    if len(pounds) > MAX_WRITTEN_DIGITS:
+        raise NotMoney(text)
     if len(pounds.lstrip("0")) > MAX_POUND_DIGITS:
         raise TooMuchMoney(text)
     pence = int(pounds) * 100 + int((match["pence"] or "0").ljust(2, "0"))

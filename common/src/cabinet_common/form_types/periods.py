@@ -11,22 +11,29 @@ Period keys:
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+from pydantic import Field
 
 Cadence = Literal["calendar_quarters", "fiscal_quarters_april"]
 
 LONDON = ZoneInfo("Europe/London")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+_KEY_PREFIX = {"calendar_quarters": "", "fiscal_quarters_april": "FY"}
 _KEY = {
-    "calendar_quarters": re.compile(r"(?P<year>[0-9]{4})-Q(?P<quarter>[1-4])"),
-    "fiscal_quarters_april": re.compile(r"FY(?P<year>[0-9]{4})-Q(?P<quarter>[1-4])"),
+    cadence: re.compile(prefix + r"(?P<year>[0-9]{4})-Q(?P<quarter>[1-4])")
+    for cadence, prefix in _KEY_PREFIX.items()
 }
 _EXAMPLE_KEY = {"calendar_quarters": "2026-Q3", "fiscal_quarters_april": "FY2026-Q1"}
 _FIRST_MONTH_OF_YEAR = {"calendar_quarters": 1, "fiscal_quarters_april": 4}
-_KEY_PREFIX = {"calendar_quarters": "", "fiscal_quarters_april": "FY"}
+
+# A key of either cadence in the years FIRST_YEAR to LAST_YEAR, as an API declares it
+# (`PeriodKey`): the OpenAPI shows the pattern and a key outside it is a 422 WRONG_FORMAT.
+# Which cadence it must follow is the form type's, which `period` checks.
+PERIOD_KEY_PATTERN = r"^(FY)?(19[0-9]{2}|2[0-9]{3})-Q[1-4]$"
+PeriodKey = Annotated[str, Field(pattern=PERIOD_KEY_PATTERN, examples=list(_EXAMPLE_KEY.values()))]
 
 
 class InvalidPeriodKey(ValueError):

@@ -35,7 +35,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet_common.database import Sessions
-from cabinet_common.events import Event, InvalidEvent, Topic, from_kafka
+from cabinet_common.events import Event, InvalidEvent, Topic, check_origin, from_kafka
 from cabinet_common.messaging.consumer_telemetry import ConsumerTelemetry
 from cabinet_common.messaging.failures import (
     DEFAULT_BACKOFF,
@@ -154,6 +154,7 @@ class EventConsumer:
         for record in records:
             try:
                 event = from_kafka(record.key, record.value, list(record.headers))
+                check_origin(record.topic, event)
             except InvalidEvent as error:
                 await self._dead_letter(partition, record, f"invalid event: {error}")
                 continue

@@ -8,9 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from cabinet_common.messaging.kafka import REDRIVES_TOPIC, dead_letter_topics
+from cabinet_common.messaging.kafka import (
+    REDRIVES_TOPIC,
+    client_options,
+    create_admin,
+    dead_letter_topics,
+)
 from cabinet_common.settings import CommonSettings
 
 DLQ_SUFFIX = ".dlq"
@@ -83,8 +87,8 @@ def parse_ref(ref: str) -> tuple[str, int, int]:
     return topic, int(partition), int(offset)
 
 
-async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _partitions(settings: CommonSettings, topics: list[str]) -> list[TopicPartition]:
+    admin = create_admin(settings)
     await admin.start()
     try:
         described = await admin.describe_topics(topics)
@@ -98,13 +102,15 @@ async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]
     ]
 
 
-async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_all(
+    settings: CommonSettings, topics: list[str]
+) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record on the topics right now, from the beginning (no consumer group)."""
-    partitions = await _partitions(bootstrap, topics)
+    partitions = await _partitions(settings, topics)
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **client_options(settings), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
@@ -126,7 +132,7 @@ async def read_dead_letters(
     """Every dead letter on the given DLQ topics (all of Cabinet's by default), oldest
     first, each marked with when it was re-driven, if it was."""
     topics = topics or dead_letter_topics()
-    records = await read_all(settings.kafka_bootstrap_servers, [*topics, REDRIVES_TOPIC])
+    records = await read_all(settings, [*topics, REDRIVES_TOPIC])
     redriven = {
         record.key.decode(): _time_of(record)
         for record in records
@@ -163,7 +169,7 @@ async def redrive(settings: CommonSettings, letters: list[DeadLetter]) -> list[D
             f"set aside by an outbox, never sent, so not re-drivable: {', '.join(set_aside)}"
         )
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         enable_idempotence=True,
         acks="all",
         client_id="cabinet-dlq",

@@ -12,7 +12,12 @@ import structlog
 from cabinet_common.database import Sessions
 from cabinet_common.events import Topic
 from cabinet_common.messaging.consumer import AnyHandler, EventConsumer
-from cabinet_common.messaging.kafka import create_consumer, create_producer, ensure_topics
+from cabinet_common.messaging.kafka import (
+    create_consumer,
+    create_producer,
+    ensure_topics,
+    watch_producer,
+)
 from cabinet_common.messaging.metrics import refresh_lag, refresh_outbox
 from cabinet_common.messaging.outbox_relay import OutboxRelay, relay_name
 from cabinet_common.messaging.retention import Retention
@@ -55,6 +60,7 @@ class Messaging:
         # Kafka has just answered; if it is gone again, the process is restarted.
         await self.producer.start()
         self._producer_started = True
+        self._tasks.append(supervised("Kafka producer", lambda: watch_producer(self.producer)))
         self._tasks.append(supervised("outbox relay", self.relay.run))
         retention = Retention(
             self._sessions,

@@ -37,7 +37,8 @@ _AMOUNT = re.compile(
     r"(?:(?P<separator>[.,])(?P<pence>\d{2}))?"
     r"(?P<p>p\b)?(?![\d.,]?\d)"
 )
-_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?![\d/.-]\d)")
+# A comma may stand for one of the separators (OCR reads a blurred point as one).
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})([/.,-])(\d{1,2})([/.,-])(\d{4}|\d{2})(?![\d/.-]\d)")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _DAY_MONTH_YEAR = re.compile(
     rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?[ .-]*({_MONTH})\b\.?[ ,.-]*(\d{{4}}|\d{{2}})(?!\d)",
@@ -63,11 +64,19 @@ _DIGIT_LOOKALIKES = str.maketrans(
     }
 )
 _DATE_LIKE_RUN = re.compile(
-    r"[0-9OoQDlIi|SBZ]{1,4}[/.-][0-9OoQDlIi|SBZ]{1,2}[/.-][0-9OoQDlIi|SBZ]{2,4}"
+    r"[0-9OoQDlIi|SBZ]{1,4}[/.,-][0-9OoQDlIi|SBZ]{1,2}[/.,-][0-9OoQDlIi|SBZ]{2,4}"
 )
 _TOTAL_WORDS = re.compile(
     r"\b(total|amount due|balance due|to pay|amount paid|grand total)\b", re.IGNORECASE
 )
+_SUBTOTAL_LINE = re.compile(r"\bsub[ -]?total\b", re.IGNORECASE)
+_VAT_LINE = re.compile(r"\bvat\b(?!\s*(no|number|reg))", re.IGNORECASE)
+# "£335 17": OCR read the point of a total as a space.
+_SPACED_PENCE = re.compile(r" (\d{2})(?![\d.,])")
+# Digits OCR takes for one another in a receipt's print.
+_CONFUSABLE_DIGITS = {
+    frozenset(pair) for pair in ("17", "38", "56", "08", "68", "89", "35", "49", "01")
+}
 _NOT_TOTAL_WORDS = re.compile(r"\b(sub[ -]?total|subtotal|vat|tax|change|tip)\b", re.IGNORECASE)
 _PAYEE_SUFFIX = re.compile(
     r"\b(ltd|limited|plc|llp|and co|inc|cic|trading|services|group)\b|& ?co\b", re.IGNORECASE
@@ -105,7 +114,9 @@ def find_dates(text: str) -> list[FoundDate]:
     for match in _NUMERIC_DATE.finditer(cleaned):
         if any(s <= match.start() < e for s, e in found):
             continue
-        day, month, year = match[1], match[2], match[3]
+        if match[2] == match[4] == ",":
+            continue  # "1,12,2026" is more likely a list of numbers
+        day, month, year = match[1], match[3], match[5]
         if int(day) > 31 and day[0] in "98":
             day = "0" + day[1:]  # a blurred 0 is often read as 9 or 8
         _keep(found, match, _year(year), int(month), int(day))
@@ -133,7 +144,11 @@ def find_amounts(text: str) -> list[FoundAmount]:
         total = bool(_TOTAL_WORDS.search(line)) and not _NOT_TOTAL_WORDS.search(line)
         start = match.start("whole") if not match["symbol"] else match.start()
         amounts.append(FoundAmount(pence, start, match.end(), total))
-        if (
+        spaced = _SPACED_PENCE.match(text, match.end())
+        if match["symbol"] and not match["separator"] and not match["p"] and spaced:
+            whole = int(match["whole"].replace(",", ""))
+            amounts.append(FoundAmount(whole * 100 + int(spaced[1]), start, spaced.end(), total))
+        elif (
             match["symbol"]
             and not match["separator"]
             and match["whole"].isdigit()
@@ -141,7 +156,42 @@ def find_amounts(text: str) -> list[FoundAmount]:
         ):
             # "£21142": OCR often loses the point; it may be £211.42 as well.
             amounts.append(FoundAmount(int(match["whole"]), start, match.end(), total))
-    return amounts
+    return amounts + _subtotal_and_vat(text, amounts)
+
+
+def _subtotal_and_vat(text: str, amounts: list[FoundAmount]) -> list[FoundAmount]:
+    """What the subtotal and VAT lines add up to, as an amount found (at the VAT's place),
+    when no amount found is that: the total, when OCR garbled the total line itself. Not a
+    claimed total."""
+    subtotal = vat = None
+    for amount in amounts:
+        line = _line_of(text, amount.start, amount.end)
+        if _SUBTOTAL_LINE.search(line):
+            subtotal = amount
+        elif _VAT_LINE.search(line) and not _TOTAL_WORDS.search(line):
+            vat = amount
+    if subtotal is None or vat is None:
+        return []
+    if any(a.pence == subtotal.pence + vat.pence for a in amounts):
+        return []  # the total is there as printed
+    return [FoundAmount(subtotal.pence + vat.pence, vat.start, vat.end, total=False)]
+
+
+def _line_of(text: str, start: int, end: int) -> str:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return text[line_start : line_end if line_end >= 0 else len(text)]
+
+
+def confusable(found_pence: int, typed_pence: int) -> bool:
+    """Whether a total read as `found_pence` may be `typed_pence` misread: the same but for
+    one digit of the pence, where the two digits are ones OCR takes for each other (1 and
+    7, 3 and 8, ...). Never a difference of a pound or more."""
+    found, typed = str(found_pence), str(typed_pence)
+    if len(found) != len(typed) or len(found) < 3 or found[:-2] != typed[:-2]:
+        return False
+    differ = [(a, b) for a, b in zip(found[-2:], typed[-2:], strict=True) if a != b]
+    return len(differ) == 1 and frozenset(differ[0]) in _CONFUSABLE_DIGITS
 
 
 def claimed_amount(amounts: list[FoundAmount]) -> FoundAmount | None:

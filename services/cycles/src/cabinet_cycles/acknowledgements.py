@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.json_format import MessageToDict
@@ -38,6 +39,7 @@ from cabinet_common.references import is_valid_reference
 from cabinet_common.signing import ALGORITHM, Signer, key_id, verify
 
 DOCUMENT_TYPE = "cabinet.acknowledgement.v1"
+LONDON = ZoneInfo("Europe/London")
 _FIELDS = frozenset(
     {
         "channel",
@@ -164,24 +166,46 @@ def verify_published(data: bytes, keys: Mapping[str, Ed25519PublicKey]) -> Verif
     return verify_document(data, key)
 
 
+def accepted_words(processed_at: str) -> str:
+    """ "7 February 2027 at 2:05pm" (UK time) from the document's UTC processing time."""
+    moment = datetime.strptime(processed_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    local = moment.astimezone(LONDON)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{local:%p}".replace("AM", "am").replace(
+        "PM", "pm"
+    )
+
+
 def _rows(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a filer reads, in plain English: the reference, when it was accepted, what
+    return it was."""
     obligation = document.get("obligation", {})
-    signature = document.get("signature") or {}
     how = received_how(str(document.get("channel", "")), document.get("keyed_by"))
     return [
-        ("Reference", document["reference"]),
-        ("Processed at (UTC)", document["processed_at"]),
-        *([("Channel", f"Received {how}")] if how else []),
-        ("Department", obligation.get("department_id", "")),
-        ("Form", obligation.get("form_type_id", "")),
-        ("Filer", obligation.get("filer_id", "")),
+        ("Reference number", document["reference"]),
+        ("Accepted", accepted_words(document["processed_at"])),
+        *([("How it arrived", f"Received {how}")] if how else []),
+        ("Return", obligation.get("form_type_id", "")),
         ("Period", obligation.get("period_key", "")),
-        ("Obligation", obligation.get("obligation_id", "")),
-        ("Submission", document["submission_id"]),
-        ("Version", str(document["version"])),
-        ("SHA-256 of answers and receipts", document["submission_sha256"]),
-        ("Signature", f"{signature.get('algorithm', 'none')} {signature.get('key_id', '')}"),
+        ("Filer", obligation.get("filer_id", "")),
+        ("Version sent", str(document["version"])),
     ]
+
+
+def _checking_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """The identifiers someone checking the acknowledgement needs (not the filer)."""
+    signature = document.get("signature") or {}
+    return [
+        ("Submission", document["submission_id"]),
+        ("Fingerprint of answers and receipts (SHA-256)", document["submission_sha256"]),
+        ("Signature", f"{signature.get('algorithm', 'none')} key {signature.get('key_id', '')}"),
+    ]
+
+
+_CHECKING = (
+    "The department can prove this acknowledgement is genuine and unchanged: it carries "
+    "the department's digital signature. Keep it with your records."
+)
 
 
 def render_html(data: bytes) -> bytes:
@@ -190,6 +214,10 @@ def render_html(data: bytes) -> bytes:
     rows = "\n".join(
         f'<div class="row"><dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd></div>'
         for k, v in _rows(document)
+    )
+    checking = "\n".join(
+        f'<div class="row"><dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd></div>'
+        for k, v in _checking_rows(document)
     )
     page = f"""<!DOCTYPE html>
 <html lang="en">
@@ -207,17 +235,19 @@ pre {{ white-space: pre-wrap; word-break: break-all; background: #f3f2f1; paddin
 </head>
 <body>
 <main>
-<div class="panel"><h1>Return received</h1>
+<div class="panel"><h1>Return accepted</h1>
 <p>Your reference number<br><strong>{html.escape(document["reference"])}</strong></p></div>
-<h2>What was received</h2>
+<h2>Your return</h2>
 <dl>
 {rows}
 </dl>
-<h2>Check this acknowledgement</h2>
-<p>Anyone can check that this acknowledgement is genuine: send the signed document below,
-exactly as it is, to <code>POST /acknowledgements/verify</code>, or run
-<code>cabinet-ack verify FILE --public-key KEY</code>.</p>
-<pre>{html.escape(data.decode("ascii"))}</pre>
+<h2>Checking this acknowledgement</h2>
+<p>{_CHECKING}</p>
+<dl>
+{checking}
+</dl>
+<details><summary>The signed acknowledgement</summary>
+<pre>{html.escape(data.decode("ascii"))}</pre></details>
 </main>
 </body>
 </html>
@@ -244,7 +274,7 @@ def render_pdf(data: bytes) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 20)
-    pdf.cell(0, 12, "Return received", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 12, "Return accepted", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 12)
     pdf.cell(0, 8, "Your reference number", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 24)
@@ -252,7 +282,7 @@ def render_pdf(data: bytes) -> bytes:
     pdf.ln(4)
     for label, value in _rows(document):
         pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(70, 7, label)
+        pdf.cell(50, 7, label)
         pdf.set_font("Helvetica", "", 10)
         pdf.multi_cell(
             0,
@@ -262,16 +292,22 @@ def render_pdf(data: bytes) -> bytes:
             new_y="NEXT",
         )
     pdf.ln(4)
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 8, "Checking this acknowledgement", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
     pdf.multi_cell(
         0,
         5,
-        "The signed document is attached to this PDF as acknowledgement.json. Anyone can "
-        "check it is genuine with POST /acknowledgements/verify or "
-        "cabinet-ack verify FILE --public-key KEY.",
+        _CHECKING + " The signed acknowledgement is attached to this PDF (acknowledgement.json).",
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    pdf.ln(2)
+    for label, value in _checking_rows(document):
+        pdf.set_font("Helvetica", "B", 8)
+        pdf.multi_cell(0, 5, label, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 8)
+        pdf.multi_cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.embed_file(
         bytes=data,
         basename="acknowledgement.json",

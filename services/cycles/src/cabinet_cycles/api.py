@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
 from cabinet_common.auth.principal import ADMINISTRATION, STAFF, Principal
 from cabinet_common.database import serialize
+from cabinet_common.identifiers import Slug
 from cabinet_common.obligation_workflow import ObligationStatus, ReasonModel
 from cabinet_common.problems import Problem, responses
 from cabinet_common.quarter_workflow import QuarterKey
@@ -21,7 +22,6 @@ from cabinet_cycles.schemas import (
     HistoryOut,
     ObligationOut,
     OpenedPeriodOut,
-    Slug,
     StatusCount,
     StatusCountsOut,
 )
@@ -38,14 +38,13 @@ from cabinet_cycles.tables import (
 router = APIRouter(prefix="/departments/{department_id}", dependencies=[DEPARTMENT_MEMBERS])
 NO_OBLIGATION = "No such obligation in this department"
 _NOT_ISSUED = "No such obligation, or its acknowledgement is not issued yet"
-SlugPath = Annotated[str, Slug]
 
 
 @router.put(
     "", response_model=DepartmentOut, tags=["register"], dependencies=[allow(ADMINISTRATION)]
 )
 async def put_department(
-    department_id: SlugPath, body: DepartmentIn, session: DbSession
+    department_id: Slug, body: DepartmentIn, session: DbSession
 ) -> DepartmentOut:
     async with session.begin():
         await serialize(session, "department", department_id)

@@ -62,7 +62,7 @@ def create_app(settings: CyclesSettings) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
 
-    app = create_service_app("Cabinet cycles", lifespan)
+    app = create_service_app("Cabinet cycles", lifespan, settings.max_request_bytes)
 
     install_token_verifier(app, settings.auth_trusted_keys_dir)
     app.state.settings = settings

@@ -2,13 +2,14 @@
 obligation's workflow: its validator refuses an invalid action with a clear message and
 nothing changes; an accepted one is recorded with who, when and why."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow
 from cabinet_common.auth.principal import CASEWORK, STAFF
@@ -39,7 +40,7 @@ router = APIRouter(
     responses=responses(
         {
             404: "No such obligation in this department",
-            409: "The decision does not apply to the obligation as it stands",
+            409: "The decision does not apply to the obligation as it stands, or it is closed",
         }
     ),
 )
@@ -92,8 +93,20 @@ async def queue(
     return list((await session.scalars(query.order_by(*order).limit(1000))).all())
 
 
+# How far ahead a due date may be moved: reminders, overdue and escalation are worked out
+# from it, and a date such as 9999-12-31 leaves nothing to work them out with.
+MAX_EXTENSION_DAYS = 5 * 366
+
+
 class ExtendIn(Decision):
     due_date: date = Field(description="The new due date; must be later than the current one")
+
+    @field_validator("due_date")
+    @classmethod
+    def _within_reach(cls, due_date: date) -> date:
+        if due_date > date.today() + timedelta(days=MAX_EXTENSION_DAYS):
+            raise ValueError("A due date may be at most 5 years from today")
+        return due_date
 
 
 DECISION: dict[str, Any] = {"response_model": ObligationState, "dependencies": [allow(CASEWORK)]}
@@ -196,6 +209,13 @@ async def _decide(
     handle = temporal.get_workflow_handle(obligation.workflow_id)
     try:
         state: Any = await handle.execute_update(update, action, result_type=ObligationState)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            # Its workflow has finished (its quarter closed): nothing more can be decided.
+            raise Problem(
+                409, "OBLIGATION_CLOSED", "The obligation is closed: its quarter has closed"
+            ) from error
+        raise
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         message = getattr(cause, "message", None) or str(cause or error)

@@ -7,15 +7,15 @@ row 1. Blank rows are skipped."""
 
 import csv
 import io
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from pydantic import BaseModel, EmailStr, TypeAdapter, ValidationError
 
+from cabinet_common.identifiers import ID
+
 COLUMNS = ("filer_id", "name", "contact_email", "form_type_ids")
 FORM_TYPE_SEPARATOR = ";"
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 # Words of the register's own routes (/filers/import), never a filer id.
 RESERVED_FILER_IDS = frozenset({"import"})
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
@@ -114,7 +114,7 @@ def _row_errors(values: dict[str, str], known_form_type_ids: Collection[str]) ->
     filer_id, name, email = values["filer_id"], values["name"], values["contact_email"]
     if not filer_id:
         errors.append("Enter a filer id")
-    elif _SLUG.fullmatch(filer_id) is None:
+    elif ID.fullmatch(filer_id) is None:
         errors.append(
             f"Filer id {filer_id!r} must be lower-case letters, digits and hyphens, like acme-ltd"
         )

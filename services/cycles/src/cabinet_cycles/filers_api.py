@@ -1,7 +1,8 @@
 """The filer register routes: one filer at a time, the whole register, and CSV import
 (all or nothing, with a row-by-row report)."""
 
-from typing import Annotated, Any
+import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -10,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, allow, ensure_sees_filer
 from cabinet_common.auth.principal import ADMINISTRATION, STAFF
 from cabinet_common.database import serialize
-from cabinet_common.problems import Problem, ProblemItem, responses
+from cabinet_common.identifiers import Slug
+from cabinet_common.problems import MAX_ITEMS, Problem, ProblemItem, responses
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
 from cabinet_cycles.filer_import import RESERVED_FILER_IDS, FilerRow, read_register
@@ -20,7 +22,6 @@ from cabinet_cycles.schemas import (
     FilerOut,
     ImportedRow,
     ImportOutcome,
-    Slug,
 )
 from cabinet_cycles.tables import Filer, FormType
 
@@ -29,7 +30,6 @@ router = APIRouter(
     tags=["register"],
     dependencies=[DEPARTMENT_MEMBERS],
 )
-SlugPath = Annotated[str, Slug]
 CSV_MEDIA_TYPE = "text/csv"
 NO_FILER = "No such filer in this department"
 
@@ -84,7 +84,7 @@ async def get_filer(
     ),
 )
 async def put_filer(
-    department_id: str, filer_id: SlugPath, body: FilerIn, session: DbSession
+    department_id: str, filer_id: Slug, body: FilerIn, session: DbSession
 ) -> FilerOut:
     if filer_id in RESERVED_FILER_IDS:
         # PUT .../filers/import: the import route, sent with the wrong method.
@@ -133,18 +133,23 @@ async def import_filers(department_id: str, request: Request, session: DbSession
         # Writes of one department's register take turns (each reads what exists first).
         await serialize(session, "filers", department_id)
         await department_or_404(session, department_id)
-        register = read_register(content, await _form_type_ids(session, department_id))
+        # Parsed in a thread: a register of megabytes must not hold up the event loop.
+        register = await asyncio.to_thread(
+            read_register, content, await _form_type_ids(session, department_id)
+        )
         if register.problems:
-            raise Problem(
-                422,
-                "INVALID_ROWS",
-                "Nothing was imported: correct the rows listed and send the whole file again",
-                [
-                    ProblemItem(code="INVALID_ROW", row=p.row, detail=f"Row {p.row}: {error}")
-                    for p in register.problems
-                    for error in p.errors
-                ],
-            )
+            items = [
+                ProblemItem(code="INVALID_ROW", row=p.row, detail=f"Row {p.row}: {error}")
+                for p in register.problems
+                for error in p.errors
+            ]
+            detail = "Nothing was imported: correct the rows listed and send the whole file again"
+            if len(items) > MAX_ITEMS:
+                # A bounded answer: the first rows wrong, and how many more there are.
+                detail += (
+                    f" (the first {MAX_ITEMS} problems are listed; {len(items) - MAX_ITEMS:,} more)"
+                )
+            raise Problem(422, "INVALID_ROWS", detail, items[:MAX_ITEMS])
         existing = {
             filer.filer_id: filer
             for filer in await session.scalars(

@@ -1,18 +1,21 @@
 """The form type routes: publish a definition (JSON or YAML), read the current version or
 any earlier one."""
 
-import json
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from cabinet_common import safe_json
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import ADMINISTRATION
+from cabinet_common.database import MAX_INTEGER
 from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.identifiers import Slug
 from cabinet_common.problems import Problem, responses
+from cabinet_common.safe_json import load_yaml
 from cabinet_common.service import DbSession
 from cabinet_cycles.departments import department_or_404
 from cabinet_cycles.form_types import (
@@ -21,7 +24,7 @@ from cabinet_cycles.form_types import (
     form_type_version,
     publish_form_type,
 )
-from cabinet_cycles.schemas import FormTypeVersionOut, Slug
+from cabinet_cycles.schemas import FormTypeVersionOut
 
 router = APIRouter(
     prefix="/departments/{department_id}/form-types",
@@ -29,7 +32,6 @@ router = APIRouter(
     dependencies=[DEPARTMENT_MEMBERS],
     responses=responses({404: "No such department, or no such form type in it"}),
 )
-SlugPath = Annotated[str, Slug]
 
 MAX_DEFINITION_BYTES = 1_000_000
 YAML_MEDIA_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
@@ -53,7 +55,9 @@ async def _definition(request: Request) -> FormTypeDefinition:
         )
     document: Any
     try:
-        document = json.loads(body) if media_type == JSON_MEDIA_TYPE else yaml.safe_load(body)
+        document = safe_json.loads(body) if media_type == JSON_MEDIA_TYPE else load_yaml(body)
+    except safe_json.Unsafe as error:
+        raise error.problem() from error
     except (ValueError, yaml.YAMLError) as error:
         raise Problem(
             422, "INVALID_DOCUMENT", f"The body is not valid {media_type}: {error}"
@@ -93,7 +97,7 @@ _DEFINITION_BODY: dict[str, Any] = {
 )
 async def put_form_type(
     department_id: str,
-    form_type_id: SlugPath,
+    form_type_id: Slug,
     definition: Annotated[FormTypeDefinition, Depends(_definition)],
     session: DbSession,
     request: Request,
@@ -118,7 +122,10 @@ async def get_form_type(
 
 @router.get("/{form_type_id}/versions/{version}", response_model=FormTypeVersionOut)
 async def get_form_type_version(
-    department_id: str, form_type_id: str, version: int, session: DbSession
+    department_id: str,
+    form_type_id: str,
+    version: Annotated[int, Path(ge=1, le=MAX_INTEGER, description="A version number")],
+    session: DbSession,
 ) -> FormTypeVersionOut:
     published = await form_type_version(session, department_id, form_type_id, version)
     return _out(_found(published))

@@ -7,7 +7,7 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client, ScheduleHandle, WorkflowQueryFailedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, allow
 from cabinet_common.auth.principal import OPERATIONS, STAFF
@@ -54,7 +54,7 @@ Opener = Annotated[QuarterOpener, Depends(_opener)]
 
 
 class OpenPeriodIn(BaseModel):
-    period_key: str = Field(examples=["2026-Q3", "FY2026-Q1"])
+    period_key: periods.PeriodKey
 
 
 class PeriodOut(BaseModel):
@@ -164,6 +164,7 @@ async def get_period(
     "/periods/{period_key}/close",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[allow(OPERATIONS)],
+    responses=responses({409: "The period is closed already"}),
 )
 async def close_period(
     department_id: str, form_type_id: str, period_key: str, session: DbSession, temporal: Temporal
@@ -171,7 +172,13 @@ async def close_period(
     """Close the quarter now instead of at its closing time."""
     await _opened(session, department_id, form_type_id, period_key)
     key = QuarterKey(department_id=department_id, form_type_id=form_type_id, period_key=period_key)
-    await temporal.get_workflow_handle(key.workflow_id).signal(SIGNAL_CLOSE_NOW)
+    try:
+        await temporal.get_workflow_handle(key.workflow_id).signal(SIGNAL_CLOSE_NOW)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            # Its workflow has finished: the quarter is closed already.
+            raise Problem(409, "PERIOD_CLOSED", "That period is closed already") from error
+        raise
     return {"status": "closing", "quarter_workflow_id": key.workflow_id}
 
 
@@ -200,7 +207,7 @@ class ScheduleNote(BaseModel):
 
 
 class BackfillIn(BaseModel):
-    period_key: str
+    period_key: periods.PeriodKey
 
 
 async def _schedule(

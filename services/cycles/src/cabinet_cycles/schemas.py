@@ -6,9 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from cabinet_common.form_types.definition import FormTypeDefinition
+from cabinet_common.identifiers import Slug
 from cabinet_common.obligation_workflow import ReasonModel
-
-Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
 class DepartmentIn(BaseModel):
@@ -30,7 +29,7 @@ class FilerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     contact_email: EmailStr
-    form_type_ids: list[str] = Field(min_length=1)
+    form_type_ids: list[Slug] = Field(min_length=1)
 
 
 class FilerOut(FilerIn):

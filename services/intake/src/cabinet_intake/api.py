@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from cabinet_common.auth.api import DEPARTMENT_MEMBERS, CurrentPrincipal, ensure_sees_filer
 from cabinet_common.auth.principal import CASEWORK, Principal, Role
+from cabinet_common.bounded import BoundedPool, TaskFailed
 from cabinet_common.database import MAX_INTEGER
 from cabinet_common.evidence import EvidenceStore
-from cabinet_common.form_types.answers import ProblemCode, check_answers
+from cabinet_common.form_types.answers import ProblemCode, check_answers, with_derived
 from cabinet_common.known_form_types import known_definition
 from cabinet_common.obligation_workflow import ObligationStatus
 from cabinet_common.observability.metrics import SUBMISSIONS
@@ -35,6 +36,7 @@ from cabinet_intake.file_checks import (
     inline_disposition,
     inspect_file,
     megabytes,
+    too_complex,
 )
 from cabinet_intake.schemas import (
     ObligationOut,
@@ -72,8 +74,17 @@ def _settings(request: Request) -> IntakeSettings:
     return settings
 
 
+async def _inspect(pool: BoundedPool, content: bytes, max_bytes: int) -> str | FileProblem:
+    """inspect_file off the event loop, in a child process with the pool's memory, CPU and
+    time limits: a file that exhausts them is refused as too complex."""
+    try:
+        return await pool.run(inspect_file, content, max_bytes)
+    except TaskFailed:
+        return too_complex()
+
+
 async def _read_files(
-    uploads: list[UploadFile], settings: IntakeSettings, store: EvidenceStore
+    uploads: list[UploadFile], settings: IntakeSettings, store: EvidenceStore, pool: BoundedPool
 ) -> list[UploadedFile]:
     """Read and inspect every file before storing any, and refuse them all together if
     any is wrong, naming each one (1-based, in the order sent)."""
@@ -90,7 +101,7 @@ async def _read_files(
         content = await upload.read(settings.max_file_bytes + 1)
         name = display_name(upload.filename)
         total += len(content)
-        checked = inspect_file(content, settings.max_file_bytes)
+        checked = await _inspect(pool, content, settings.max_file_bytes)
         if isinstance(checked, FileProblem):
             errors.append(
                 ProblemItem(
@@ -156,6 +167,9 @@ async def _check_answers(
             "The form for this obligation is not available yet; try again in a few seconds",
             headers={"Retry-After": "2"},
         )
+    # Figures the form type derives are Cabinet's to compute: the version stored and sent on
+    # holds them, so every later check and the caseworker see the same figures.
+    body.answers.update(with_derived(definition, body.answers))
     problems = [
         p
         for p in check_answers(
@@ -197,10 +211,13 @@ async def submit(
     submission: Annotated[
         str,
         Form(
+            # FastAPI reads an empty form field as a missing one (422 REQUIRED): the schema
+            # says so, rather than offering "" as a submission.
+            min_length=1,
             description="JSON: answers, declared_total_pence, receipts (the lines of the files "
             "sent), for a resubmission keep_receipt_ids and drop_receipt_ids, and for a "
             'return keyed in from paper channel ("paper"): the caseworker keying it in is '
-            "the token's subject"
+            "the token's subject",
         ),
     ],
     principal: CurrentPrincipal,
@@ -243,7 +260,9 @@ async def submit(
         body.keyed_in_by(_keyed_by(principal, body))
         department, form_type = obligation.department_id, obligation.form_type_id
         await _check_answers(session, obligation, body)
-        files = await _read_files(uploads, _settings(request), request.app.state.evidence)
+        files = await _read_files(
+            uploads, _settings(request), request.app.state.evidence, request.app.state.file_checks
+        )
         try:
             accepted, created = await _take_with_one_retry(
                 session,

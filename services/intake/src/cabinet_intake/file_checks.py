@@ -1,7 +1,12 @@
 """What a receipt file really is, decided from its content: never from its name or the
 client's Content-Type header. Only PDF, PNG, JPEG and CSV are taken, and each must open:
-a PDF is parsed (pypdf) and must not need a password, an image is decoded in full
-(Pillow), a CSV must be UTF-8 text that the csv module reads.
+a PDF is parsed (pypdf), must not need a password and may have at most MAX_PDF_PAGES
+pages, an image is decoded in full (Pillow) and may have at most MAX_IMAGE_PIXELS pixels
+(Pillow's decompression-bomb warning is an error), a CSV must be UTF-8 text that the csv
+module reads.
+
+The API runs `inspect_file` in a bounded worker pool (cabinet_common.bounded): a child
+process with memory, CPU and time limits, so a hostile file never blocks the event loop.
 
 Each refusal carries a stable code and GOV.UK's wording for the file upload component."""
 
@@ -12,6 +17,7 @@ import warnings
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf.generic import DictionaryObject
 
 from cabinet_common.receipt_files import (
     ACCEPTED_MEDIA_TYPES,
@@ -40,6 +46,27 @@ __all__ = [
 
 # pypdf logs (rather than raises) what it repairs; a refused file needs no log line.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+# An image may have at most this many pixels (a 40-megapixel photo of a receipt is far
+# more than enough); more is refused before it is decoded.
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_PDF_PAGES = 1_000
+
+
+def _too_many_pixels() -> FileProblem:
+    return FileProblem(
+        FileProblemCode.TOO_MANY_PIXELS,
+        f"The selected image must have at most {MAX_IMAGE_PIXELS // 1_000_000} million pixels",
+    )
+
+
+def too_complex() -> FileProblem:
+    """The check of a file ran out of time, CPU or memory."""
+    return FileProblem(
+        FileProblemCode.TOO_COMPLEX,
+        "The selected file is too complex to check: send a simpler or smaller copy",
+    )
+
 
 # A PDF ends with %%EOF, give or take trailing whitespace; a cut-off file does not.
 _PDF_TAIL_BYTES = 1024
@@ -74,8 +101,17 @@ def _check_pdf(content: bytes) -> str | FileProblem:
                 return FileProblem(
                     FileProblemCode.PASSWORD_PROTECTED, "The selected file is password protected"
                 )
-            if len(reader.pages) < 1:
+            # The page tree's own count first: a 40,000-page file is refused without
+            # walking its pages (a file that lies about it runs into the time limit).
+            tree = reader.root_object["/Pages"].get_object()
+            declared = tree.get("/Count", 0) if isinstance(tree, DictionaryObject) else 0
+            if int(declared) > MAX_PDF_PAGES:
+                return _too_many_pages()
+            pages = len(reader.pages)
+            if pages < 1:
                 return _unreadable()
+            if pages > MAX_PDF_PAGES:
+                return _too_many_pages()
     except FileNotDecryptedError:
         return FileProblem(
             FileProblemCode.PASSWORD_PROTECTED, "The selected file is password protected"
@@ -87,12 +123,28 @@ def _check_pdf(content: bytes) -> str | FileProblem:
     return PDF
 
 
+def _too_many_pages() -> FileProblem:
+    return FileProblem(
+        FileProblemCode.TOO_MANY_PAGES,
+        f"The selected PDF must have at most {MAX_PDF_PAGES:,} pages",
+    )
+
+
 def _check_image(content: bytes, expected_format: str, media_type: str) -> str | FileProblem:
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            if image.format != expected_format:
-                return _unreadable()
-            image.load()  # decodes every pixel: a truncated image fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            # Over MAX_IMAGE_PIXELS Pillow warns, over twice that it raises: both refuse.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as image:
+                if image.format != expected_format:
+                    return _unreadable()
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return _too_many_pixels()
+                image.load()  # decodes every pixel: a truncated image fails here
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return _too_many_pixels()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return _unreadable()
     return media_type

@@ -10,12 +10,18 @@ from cabinet_common.receipt_reading import ReadingOut
 # How a return arrived: sent by the filer, or keyed in by a caseworker from paper.
 Channel = Literal["online", "paper"]
 
+# The most pence one amount may be (£10 billion): far from int64's limit even summed over
+# every line a submission can hold, which events and databases store.
+MAX_PENCE = 10**12
+
 
 class ReceiptLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date
-    amount_pence: int = Field(ge=0, description="Integer minor units; 12.34 GBP is 1234.")
+    amount_pence: int = Field(
+        ge=0, le=MAX_PENCE, description="Integer minor units; 12.34 GBP is 1234."
+    )
     currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
     payee: str = Field(min_length=1, max_length=200)
     category: str = Field(min_length=1, max_length=100)
@@ -37,7 +43,7 @@ class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[str, str] = Field(default_factory=dict)
-    declared_total_pence: int = Field(ge=0)
+    declared_total_pence: int = Field(ge=0, le=MAX_PENCE)
     receipts: list[ReceiptLineIn] = Field(default_factory=list)
     keep_receipt_ids: list[str] | None = Field(
         default=None,

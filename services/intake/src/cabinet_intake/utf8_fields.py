@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from cabinet_common.problems import Problem, ProblemItem
@@ -79,7 +80,13 @@ class Utf8FormRoute(APIRoute):
             content_type = request.headers.get("content-type", "")
             if content_type.lower().startswith("multipart/form-data"):
                 # Read once here; Starlette's form parsing then reads the same bytes.
-                wrong = fields_not_utf8(content_type, await request.body())
+                try:
+                    wrong = fields_not_utf8(content_type, await request.body())
+                except FormParserError as error:
+                    # Not multipart at all (a header of bytes that are not ASCII, say).
+                    raise Problem(
+                        400, "MALFORMED_FORM", "The body is not a well-formed multipart form"
+                    ) from error
                 if wrong:
                     raise Problem(
                         400,

@@ -19,7 +19,7 @@ from cabinet_common.reasons import to_model
 from cabinet_common.receipt_reading import ReadingOut, reading_out
 from cabinet_common.service import DbSession
 from cabinet_receipts.reader import to_reading
-from cabinet_receipts.tables import CheckRecord, ReceiptReadingRecord
+from cabinet_receipts.tables import CheckRecord, FiledLine, ReceiptReadingRecord
 
 router = APIRouter(
     prefix="/departments/{department_id}",
@@ -105,6 +105,59 @@ async def get_checks(
             "No check result for that submission version",
         )
     return checks_out(events_pb2.ReceiptsChecked.FromString(record.result))
+
+
+class LookalikeOut(BaseModel):
+    receipt_id: str
+    obligation_id: str
+
+
+class LookalikesOut(BaseModel):
+    receipt_id: str
+    obligation_id: str
+    lookalikes: list[LookalikeOut] = Field(
+        description="The department's other receipt lines with the same payee (case, "
+        "spacing and punctuation aside), amount, currency and date: what a "
+        "POSSIBLE_DUPLICATE flag matched, for a caseworker to compare"
+    )
+
+
+@router.get(
+    "/receipts/{receipt_id}/lookalikes",
+    response_model=LookalikesOut,
+    responses=responses({404: "That receipt has not been checked (yet)"}),
+)
+async def get_lookalikes(
+    department_id: str,
+    receipt_id: str,
+    session: DbSession,
+) -> LookalikesOut:
+    """The receipt lines of this department that look like this one. Staff only: a
+    filer is never told whether another business filed a receipt like theirs."""
+    line = await session.get(FiledLine, (department_id, receipt_id))
+    if line is None:
+        raise Problem(status.HTTP_404_NOT_FOUND, "NOT_CHECKED", "That receipt has not been checked")
+    rows = (
+        await session.scalars(
+            select(FiledLine)
+            .where(
+                FiledLine.department_id == department_id,
+                FiledLine.payee_key == line.payee_key,
+                FiledLine.date == line.date,
+                FiledLine.amount == line.amount,
+                FiledLine.currency == line.currency,
+                FiledLine.receipt_id != receipt_id,
+            )
+            .order_by(FiledLine.obligation_id, FiledLine.receipt_id)
+        )
+    ).all()
+    return LookalikesOut(
+        receipt_id=receipt_id,
+        obligation_id=line.obligation_id,
+        lookalikes=[
+            LookalikeOut(receipt_id=row.receipt_id, obligation_id=row.obligation_id) for row in rows
+        ],
+    )
 
 
 @router.get(

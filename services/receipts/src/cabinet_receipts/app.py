@@ -14,6 +14,7 @@ from cabinet_receipts.api import router
 from cabinet_receipts.event_handlers import HANDLERS
 from cabinet_receipts.migrations import SCHEMA
 from cabinet_receipts.reader import ReceiptReader
+from cabinet_receipts.reading_api import router as reading_router
 from cabinet_receipts.settings import ReceiptsSettings
 
 
@@ -31,10 +32,10 @@ def create_app(settings: ReceiptsSettings, evidence: EvidenceStore | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, SCHEMA, "cabinet-receipts", HANDLERS) as runtime:
             app.state.runtime = runtime
+            # One pool reads filed receipts and the files sent to pre-fill a line.
+            app.state.reading_pool = pool = reading_pool(settings)
             reader = ReceiptReader(
-                runtime.sessions,
-                evidence or LocalEvidenceStore(settings.evidence_dir),
-                reading_pool(settings),
+                runtime.sessions, evidence or LocalEvidenceStore(settings.evidence_dir), pool
             )
             task = supervised("receipt reader", reader.run)
             try:
@@ -44,10 +45,11 @@ def create_app(settings: ReceiptsSettings, evidence: EvidenceStore | None = None
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    app = create_service_app("Cabinet receipts", lifespan)
+    app = create_service_app("Cabinet receipts", lifespan, settings.max_request_bytes)
 
     install_token_verifier(app, settings.auth_trusted_keys_dir)
     app.include_router(router)
+    app.include_router(reading_router)
     return app
 
 

@@ -19,8 +19,10 @@ from cabinet.submissions.v1 import events_pb2 as submissions_pb2
 from cabinet_common.form_types.definition import ReadingChecks
 from cabinet_common.form_types.money import format_pence
 from cabinet_common.reading import (
+    FoundAmount,
     Reading,
     claimed_amount,
+    confusable,
     find_amounts,
     find_dates,
     find_payee,
@@ -38,6 +40,14 @@ def readable(reading: Reading, settings: ReadingChecks) -> bool:
         not reading.problem
         and reading.confidence >= settings.min_word_confidence
         and reading.confident_words >= settings.min_legible_words
+    )
+
+
+def amount_matches(found: FoundAmount, typed_pence: int, settings: ReadingChecks) -> bool:
+    """The typed amount is this one found, within the tolerance, or the total read with one
+    pence digit OCR confuses (a 7 read as 1)."""
+    return abs(found.pence - typed_pence) <= settings.amount_tolerance_pence or (
+        found.total and confusable(found.pence, typed_pence)
     )
 
 
@@ -86,8 +96,7 @@ def compare(
                     start=found.start,
                     end=found.end,
                     total=found.total,
-                    matches_line=abs(found.pence - line.amount_pence)
-                    <= settings.amount_tolerance_pence,
+                    matches_line=amount_matches(found, line.amount_pence, settings),
                 )
             )
     for found_date in dates:
@@ -103,9 +112,7 @@ def compare(
             )
 
     flags = []
-    if not any(
-        abs(a.pence - line.amount_pence) <= settings.amount_tolerance_pence for a in amounts
-    ):
+    if not any(amount_matches(a, line.amount_pence, settings) for a in amounts):
         typed = format_pence(line.amount_pence)
         flags.append(
             reason(

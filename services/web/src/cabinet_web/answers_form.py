@@ -15,6 +15,7 @@ from cabinet_common.form_types.answers import (
     AnswerProblem,
     ProblemCode,
     check_answers,
+    with_derived,
 )
 from cabinet_common.form_types.definition import FormField, FormTypeDefinition
 from cabinet_common.form_types.money import NotMoney, TooMuchMoney, format_pence, parse_pounds
@@ -140,8 +141,20 @@ def _for_checking(definition: FormTypeDefinition, answers: Mapping[str, str]) ->
 
 
 def read_page(page: Page, posted: Mapping[str, str]) -> dict[str, str]:
-    """The answers a page posted, by field id (a question left out is answered "")."""
+    """The answers a page posted, by field id (a question left out is answered "", as a
+    derived figure is: its page has no input for it, Cabinet computes it)."""
     return {f.id: str(posted.get(f.id, "")) for f in page.fields}
+
+
+def derived_figures(definition: FormTypeDefinition, answers: Mapping[str, str]) -> dict[str, str]:
+    """Each derived figure as the page shows it ("£1,000.50"), or "" while what it is
+    worked out from is not all entered yet."""
+    blank = {f: "" for f in definition.derived}
+    completed = with_derived(definition, {**_for_checking(definition, answers), **blank})
+    return {
+        field_id: shown_answer(definition.field(field_id), completed.get(field_id, ""))
+        for field_id in definition.derived
+    }
 
 
 def page_problems(

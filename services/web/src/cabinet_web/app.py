@@ -15,8 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope, Send
 
 from cabinet_common.auth.tokens import TokenMinter
+from cabinet_common.body_limit import BodyLimit
 from cabinet_common.service import database_runtime, observe, service_main
-from cabinet_web import filer_clients, multipart_csrf
+from cabinet_web import filer_clients, multipart_csrf, temporal_codec
 from cabinet_web.backend import Backend, NotFound, Refused
 from cabinet_web.journey.pages import SeeOther
 from cabinet_web.migrations import SCHEMA
@@ -47,7 +48,10 @@ def create_app(settings: WebSettings) -> ASGIApp:
         async with database_runtime(settings, SCHEMA) as runtime:
             app.state.runtime = runtime
             app.state.backend = Backend(
-                settings.intake_url, settings.cycles_url, minter=_minter(settings)
+                settings.intake_url,
+                settings.cycles_url,
+                settings.receipts_url,
+                minter=_minter(settings),
             )
             try:
                 yield
@@ -63,6 +67,10 @@ def create_app(settings: WebSettings) -> ASGIApp:
         openapi_url=None,
     )
     app.state.settings = settings
+    # The Temporal Web UI decodes payloads through /temporal-codec (operators only).
+    app.state.temporal_codec = (
+        settings.payload_codec() if settings.temporal_payload_key_file is not None else None
+    )
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, error: SignInRequired) -> Response:
@@ -121,6 +129,7 @@ def create_app(settings: WebSettings) -> ASGIApp:
     for pages in (account, filer, caseworker, operator, dead_letters, help_pages, paper):
         app.include_router(pages.router)
     app.include_router(filer_clients.router)
+    app.include_router(temporal_codec.router)
 
     multipart_csrf.install()
     protected = asgi_csrf(
@@ -129,12 +138,17 @@ def create_app(settings: WebSettings) -> ASGIApp:
         # Sign-in has no session cookie yet, and still needs the check (login CSRF).
         always_protect={"/sign-in"},
         # Filing software authenticates with its client secret; it has no cookies or forms.
-        skip_if_scope=lambda scope: scope["path"] == "/oauth/token",
+        # The Temporal UI's codec calls carry JSON, no form; CORS admits only the UI's
+        # origin, and decoding changes nothing.
+        skip_if_scope=lambda scope: (
+            scope["path"] == "/oauth/token" or scope["path"].startswith(temporal_codec.PREFIX + "/")
+        ),
         cookie_secure=settings.cookie_secure,
         cookie_samesite="Lax",
         send_csrf_failed=_csrf_failed,
     )
-    return SecurityHeaders(protected)
+    # Outermost but for the headers: the CSRF check reads form bodies itself.
+    return SecurityHeaders(BodyLimit(protected, settings.max_request_bytes))
 
 
 def _minter(settings: WebSettings) -> TokenMinter | None:

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from cabinet_common.auth.principal import Principal, Role
 from cabinet_common.auth.tokens import TokenMinter
+from cabinet_common.service import CLIENT_KEEP_ALIVE_SECONDS
 from cabinet_web.sessions import CurrentUser, SignedIn
 
 # Each page's calls carry a token minted for them; it outlives no page by much.
@@ -85,19 +86,32 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def _client(base_url: str, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    """A client of one service. It gives up an idle connection long before the service
+    would close it (cabinet_common.service: a request crossing the server's close gets
+    no answer, which a page would show as a 503)."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(30.0, connect=5.0),
+        limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS),
+        transport=transport,
+    )
+
+
 class Backend:
     def __init__(
         self,
         intake_url: str,
         cycles_url: str,
+        receipts_url: str = "http://127.0.0.1:8002",
         transport: httpx.AsyncBaseTransport | None = None,  # tests: a fake intake and cycles
         minter: TokenMinter | None = None,
     ) -> None:
-        timeout = httpx.Timeout(30.0, connect=5.0)
         self.minter = minter
         self._principal: Principal | None = None
-        self._intake = httpx.AsyncClient(base_url=intake_url, timeout=timeout, transport=transport)
-        self._cycles = httpx.AsyncClient(base_url=cycles_url, timeout=timeout, transport=transport)
+        self._intake = _client(intake_url, transport)
+        self._cycles = _client(cycles_url, transport)
+        self._receipts = _client(receipts_url, transport)
 
     def acting_for(self, user: CurrentUser) -> "Backend":
         """The same clients, calling as this signed-in user."""
@@ -121,9 +135,13 @@ class Backend:
     def cycles(self, department_id: str) -> DepartmentApi:
         return DepartmentApi(self._cycles, department_id, self._auth())
 
+    def receipts(self, department_id: str) -> DepartmentApi:
+        return DepartmentApi(self._receipts, department_id, self._auth())
+
     async def close(self) -> None:
         await self._intake.aclose()
         await self._cycles.aclose()
+        await self._receipts.aclose()
 
 
 def _backend(request: Request, user: SignedIn) -> Backend:

@@ -11,7 +11,13 @@ from typing import Any
 from cabinet_common.receipt_files import CSV, JPEG, PDF, PNG
 from cabinet_web.formatting import long_date
 from cabinet_web.forms import Problems
-from cabinet_web.reason_codes import RECEIPT_REASONS, SUBMISSION_REASONS
+from cabinet_web.reason_codes import (
+    FILER_SENTENCES,
+    OTHER,
+    RECEIPT_REASONS,
+    SUBMISSION_REASONS,
+    filer_message,
+)
 
 RECEIPT_NOTE_MAX = 1000
 NOTE_MAX = 2000  # Decision.reason allows 2,000 characters
@@ -195,8 +201,34 @@ def _summary(reasons: list[dict[str, str]], receipts: list[dict[str, Any]]) -> s
 def return_field_names(count: int) -> list[str]:
     names = ["submission-reason", "submission-note", "note"]
     for number in range(1, count + 1):
-        names += [f"receipt-{number}-{part}" for part in ("decision", "reason", "note")]
+        names += [f"receipt-{number}-{part}" for part in ("decision", "reason", "details", "note")]
     return names
+
+
+def _receipt_message(problems: Problems, number: int, code: str, values: dict[str, str]) -> str:
+    """Check the reason for returning one receipt and build what the filer reads. "Other"
+    needs its details; a reason the checks give needs a note (the filer must be told what
+    to send instead); a person's reason has standard words and takes a note if given."""
+    details = values[f"receipt-{number}-details"].strip()
+    note = values[f"receipt-{number}-note"].strip()
+    if code not in RECEIPT_REASONS:
+        problems.add(f"receipt-{number}-reason", f"Select a reason for returning receipt {number}")
+    if code == OTHER and not details:
+        problems.add(
+            f"receipt-{number}-details", f"Enter details for the filer about receipt {number}"
+        )
+    elif code != OTHER and code not in FILER_SENTENCES and not note:
+        problems.add(f"receipt-{number}-note", f"Enter a note for the filer about receipt {number}")
+    for part, given in (("details", details), ("note", note)):
+        if len(given) > RECEIPT_NOTE_MAX:
+            problems.add(
+                f"receipt-{number}-{part}",
+                f"The {part} about receipt {number} must be {RECEIPT_NOTE_MAX:,} characters "
+                "or less",
+            )
+    if code == OTHER:
+        return " ".join(part for part in (details, note) if part)
+    return filer_message(code, note)
 
 
 def read_return_form(form: Mapping[str, Any], receipt_ids: list[str]) -> ReturnForm:
@@ -215,25 +247,12 @@ def read_return_form(form: Mapping[str, Any], receipt_ids: list[str]) -> ReturnF
         if decision == "accept":
             continue
         code = values[f"receipt-{number}-reason"]
-        note = values[f"receipt-{number}-note"].strip()
-        if code not in RECEIPT_REASONS:
-            problems.add(
-                f"receipt-{number}-reason", f"Select a reason for returning receipt {number}"
-            )
-        if not note:
-            problems.add(
-                f"receipt-{number}-note", f"Enter a note for the filer about receipt {number}"
-            )
-        elif len(note) > RECEIPT_NOTE_MAX:
-            problems.add(
-                f"receipt-{number}-note",
-                f"The note about receipt {number} must be {RECEIPT_NOTE_MAX:,} characters or less",
-            )
+        message = _receipt_message(problems, number, code, values)
         result.receipts.append(
             {
                 "receipt_id": receipt_id,
                 "number": number,
-                "reasons": [{"code": code, "message": note}],
+                "reasons": [{"code": code, "message": message}],
             }
         )
     code = values["submission-reason"]

@@ -113,8 +113,39 @@ def complete_receipt(draft: Draft, receipt: DraftReceipt, line: ReceiptLine) -> 
     receipt.category = line.category
 
 
+def added_receipt(draft: Draft, receipt_id: str) -> DraftReceipt | None:
+    return next((r for r in added_receipts(draft) if r.receipt_id == receipt_id), None)
+
+
+@dataclass(frozen=True)
+class NewFile:
+    file_name: str
+    media_type: str
+    content: bytes
+
+
+def change_receipt(
+    draft: Draft, receipt: DraftReceipt, line: ReceiptLine, new_file: NewFile | None
+) -> None:
+    """A receipt of the draft changed in place (same id, same place in the list): its line,
+    and its file only when another was chosen. What intake said about it before no longer
+    stands."""
+    receipt.date = line.date.isoformat()
+    receipt.amount_pence = line.amount_pence
+    receipt.payee = line.payee
+    receipt.category = line.category
+    if new_file is not None:
+        receipt.file_name = new_file.file_name
+        receipt.media_type = new_file.media_type
+        receipt.size_bytes = len(new_file.content)
+        receipt.content = new_file.content
+    draft.send_problems = [
+        p for p in draft.send_problems if p.get("receipt_id") != receipt.receipt_id
+    ]
+
+
 def remove_receipt(draft: Draft, receipt_id: str) -> bool:
-    receipt = next((r for r in added_receipts(draft) if r.receipt_id == receipt_id), None)
+    receipt = added_receipt(draft, receipt_id)
     if receipt is None:
         return False
     draft.files.remove(receipt)

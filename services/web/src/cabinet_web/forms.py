@@ -32,6 +32,10 @@ class Problems:
     def __bool__(self) -> bool:
         return bool(self._items)
 
+    def items(self) -> list[tuple[str, str, str]]:
+        """(field id, message, the id its summary link goes to), in order."""
+        return [(f, m, self._anchors.get(f, f)) for f, m in self._items]
+
     def summary(self) -> list[dict[str, str]]:
         """Items for govukErrorSummary's errorList."""
         return [

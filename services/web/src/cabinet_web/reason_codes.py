@@ -21,10 +21,26 @@ REASON_WORDS: dict[str, str] = {
     "DATE_NOT_ON_RECEIPT": "Date not on the receipt",
     "PAYEE_NOT_ON_RECEIPT": "Payee not on the receipt",
     "RECEIPT_NOT_READABLE": "Receipt cannot be read",
+    "DOES_NOT_SUPPORT_CLAIM": "Does not support the claim",
+    "ILLEGIBLE": "Illegible",
+    "OTHER": "Other",
 }
 
-# What a caseworker may give as the reason for sending back one receipt.
-RECEIPT_REASONS = (
+# Reasons only a person gives (the checks never do): the filer reads the standard
+# sentence, then the caseworker's details if they gave any. OTHER has no sentence: its
+# details are required and are all the filer reads.
+OTHER = "OTHER"
+HUMAN_REASONS = ("DOES_NOT_SUPPORT_CLAIM", "ILLEGIBLE")
+FILER_SENTENCES: dict[str, str] = {
+    "DOES_NOT_SUPPORT_CLAIM": "This receipt does not show the expense you claimed. Send one "
+    "that does, or leave it out.",
+    "ILLEGIBLE": "We cannot read this receipt. Send a clearer copy, or leave it out.",
+}
+# How a choice reads where a caseworker picks one ("Other (give details)").
+CHOICE_WORDS = {OTHER: "Other (give details)"}
+
+# The reasons the checks give, which a caseworker may give too for one receipt.
+AUTOMATIC_RECEIPT_REASONS = (
     "DATE_OUTSIDE_PERIOD",
     "FUTURE_DATE",
     "INVALID_AMOUNT",
@@ -38,8 +54,12 @@ RECEIPT_REASONS = (
     "RECEIPT_NOT_READABLE",
 )
 
+# What a caseworker may give as the reason for sending back one receipt: a person's
+# reasons first, then the checks', then Other.
+RECEIPT_REASONS = (*HUMAN_REASONS, *AUTOMATIC_RECEIPT_REASONS, OTHER)
+
 # What a caseworker may give as a reason about the whole return.
-SUBMISSION_REASONS = ("TOTAL_MISMATCH", "ANSWER_NOT_ACCEPTED", "MISSING_REQUIRED_RECEIPT")
+SUBMISSION_REASONS = ("TOTAL_MISMATCH", "ANSWER_NOT_ACCEPTED", "MISSING_REQUIRED_RECEIPT", OTHER)
 
 
 def reason_words(code: str) -> str:
@@ -47,6 +67,18 @@ def reason_words(code: str) -> str:
     return REASON_WORDS.get(code, code.replace("_", " ").capitalize())
 
 
+def choice_words(code: str) -> str:
+    """How a code reads as a choice: "Other (give details)", the others as reason_words."""
+    return CHOICE_WORDS.get(code, reason_words(code))
+
+
 def reason_items(codes: tuple[str, ...], selected: str, prompt: str) -> list[dict[str, Any]]:
     """Items for govukSelect: a prompt with no value first, then the codes in words."""
-    return select_items(prompt, ((code, reason_words(code)) for code in codes), selected)
+    return select_items(prompt, ((code, choice_words(code)) for code in codes), selected)
+
+
+def filer_message(code: str, details: str) -> str:
+    """What the filer reads for a reason a caseworker gave: a person's reason's standard
+    sentence, then the caseworker's details; for the others, the details alone."""
+    sentence = FILER_SENTENCES.get(code, "")
+    return f"{sentence} {details}".strip() if sentence else details

@@ -85,7 +85,7 @@ class CurrentUser:
     filer_id: str | None
 
 
-async def _current_user(request: Request, session: DbSession) -> CurrentUser:
+async def current_user(request: Request, session: DbSession) -> CurrentUser:
     token = request.cookies.get(COOKIE)
     if not token:
         raise SignInRequired
@@ -115,7 +115,7 @@ async def _current_user(request: Request, session: DbSession) -> CurrentUser:
     return current
 
 
-SignedIn = Annotated[CurrentUser, Depends(_current_user)]
+SignedIn = Annotated[CurrentUser, Depends(current_user)]
 
 
 class NoAccess(Exception):

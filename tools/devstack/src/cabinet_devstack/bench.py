@@ -8,13 +8,14 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,13 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from cabinet_common.events import Topic, from_kafka
-from cabinet_common.settings import TemporalSettings
 from cabinet_common.temporal import connect
+from cabinet_devstack import kafka, postgres
 from cabinet_devstack.baseline import BaselineWorkflow, echo
 from cabinet_devstack.demo import seed_department
 from cabinet_devstack.load_filings import PERIOD, filing_body, receipt_csv
 from cabinet_devstack.processes import peak_rss_mb
-from cabinet_devstack.stack import REPO_ROOT, Stack, StackConfig
+from cabinet_devstack.stack import BACKENDS, REPO_ROOT, Stack, StackConfig
 
 VISIBLE_WAIT_S = 900
 VAT_RETURN = REPO_ROOT / "examples" / "form-types" / "vat-return.yaml"
@@ -79,7 +80,7 @@ async def _bounded(
 async def raw_baseline(config: StackConfig, count: int, concurrency: int) -> Measurement:
     from temporalio.worker import Worker
 
-    client = await connect(TemporalSettings(temporal_address=config.temporal_address))
+    client = await connect(config.temporal_settings())
     task_queue = f"bench-baseline-{uuid.uuid4().hex[:8]}"
     async with Worker(
         client, task_queue=task_queue, workflows=[BaselineWorkflow], activities=[echo]
@@ -123,7 +124,7 @@ class FilingPath:
         self._acknowledged = {o["obligation_id"]: asyncio.Event() for o in self._obligations}
         self._consumer = AIOKafkaConsumer(
             Topic.ACKNOWLEDGEMENT_ISSUED,
-            bootstrap_servers=self._config.kafka_bootstrap,
+            **kafka.options_for(self._config.kafka_bootstrap),
             group_id=f"bench-{self._department_id}",
             auto_offset_reset="latest",
         )
@@ -178,7 +179,8 @@ class FilingPath:
                 if attempt == 4:
                     raise
                 await asyncio.sleep(0.2 * 2**attempt)
-        response.raise_for_status()
+        if response.status_code != 202:
+            raise RuntimeError(f"filing {i}: {response.status_code} {response.text[:500]}")
         await asyncio.wait_for(self._acknowledged[obligation_id].wait(), timeout=300)
         return time.perf_counter() - started
 
@@ -250,7 +252,7 @@ async def fan_out(config: StackConfig, count: int) -> FanOut:
                 break
             await asyncio.sleep(0.5)
         opened_s = time.perf_counter() - started
-    client = await connect(TemporalSettings(temporal_address=config.temporal_address))
+    client = await connect(config.temporal_settings())
     query = f'CabinetDepartment = "{department_id}"'
     visible_s: float | None = None
     while time.perf_counter() - started < opened_s + VISIBLE_WAIT_S:
@@ -318,7 +320,11 @@ async def run(
     return {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "setup": {"backend": _backend(config), "replicas": config.replicas},
+        "setup": {
+            "backend": _backend(config),
+            "replicas": config.replicas,
+            "observability": _observability(config),
+        },
         "results": [asdict(m) for m in results],
         "end_to_end_over_raw": {
             "unloaded": _ratios(raw_one, e2e_one),
@@ -338,8 +344,86 @@ async def run(
     }
 
 
+# `make receipts-accuracy` writes its figures here: how fast receipts are read (OCR of
+# images, PDFs' text layers and scans) by the receipts service's own reading code.
+READING_FIGURES = Path("bench-results/receipts-reading.json")
+
+
+def receipt_reading(path: Path) -> dict[str, Any] | None:
+    """The last `make receipts-accuracy` figures, if it has been run."""
+    try:
+        figures: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return figures
+
+
+def _reading_table(figures: dict[str, Any]) -> str:
+    setup = figures.get("setup", {})
+    lines = [
+        f"receipts read (make receipts-accuracy, {figures.get('when', '?')}, "
+        f"{setup.get('workers', '?')} workers):"
+    ]
+    for kind, speed in figures.get("speed", {}).items():
+        lines.append(
+            f"  {kind:5}  {speed['count']:4} read  {speed['per_s']:6.2f}/s  "
+            f"p50 {speed['p50_s']:5.2f} s  p99 {speed['p99_s']:5.2f} s"
+        )
+    return "\n".join(lines)
+
+
 def _backend(config: StackConfig) -> str:
     return str(getattr(config, "database", "sqlite"))
+
+
+def _observability(config: StackConfig) -> str:
+    return "on" if config.traces_dir is not None else "off"
+
+
+def bench_stack(state_dir: Path, backend: str, replicas: int, observability: bool) -> Stack:
+    """A stack of the bench's own on free ports. Observability off: no spans exported and no
+    Temporal SDK metrics; on: every process exports its spans (to a file, standing in for an
+    OTLP collector) and the SDK's metrics are served. Prometheus counters count in both."""
+    config = StackConfig.on_free_ports(
+        state_dir,
+        replicas=replicas,
+        database=backend,
+        postgres_dir=postgres.scratch_directory() if backend == "postgres" else None,
+        traces_dir=state_dir / "traces" if observability else None,
+    )
+    if not observability:
+        sdk_metrics = {name for name in config.metrics_ports if name.endswith("-temporal-sdk")}
+        config = replace(
+            config,
+            metrics_ports={
+                name: port for name, port in config.metrics_ports.items() if name not in sdk_metrics
+            },
+        )
+    return Stack(config)
+
+
+def stop_bench_stack(stack: Stack) -> None:
+    stack.down()
+    if stack.config.postgres_dir is not None:
+        shutil.rmtree(stack.config.postgres_dir, ignore_errors=True)
+
+
+def observability_overhead(
+    state_dir: Path, config: StackConfig, count: int, concurrency: int, off: Measurement
+) -> dict[str, Any]:
+    """Loaded end to end again on a second stack with observability on, against `off`
+    (this run's loaded figure, measured with it off)."""
+    stack = bench_stack(state_dir, _backend(config), config.replicas, observability=True)
+    try:
+        stack.up()
+        on = asyncio.run(end_to_end(stack.config, count, concurrency))
+    finally:
+        stop_bench_stack(stack)
+    return {
+        "off": asdict(off),
+        "on": asdict(on),
+        "throughput_lost": round(1 - on.throughput_per_s / off.throughput_per_s, 3),
+    }
 
 
 def peak_rss(stack: Stack) -> dict[str, float | None]:
@@ -372,6 +456,18 @@ def main() -> None:
         default=1,
         help="processes of each of intake, receipts, cycles and the worker",
     )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=os.environ.get("CABINET_DB", "sqlite"),
+        help="the services' databases (default: CABINET_DB, else sqlite)",
+    )
+    parser.add_argument(
+        "--overhead",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure loaded end to end again with traces and Temporal SDK metrics on",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results/bench.json"))
     parser.add_argument(
         "--state-dir", type=Path, help="keep the stack's data and logs here (default: a temp dir)"
@@ -379,13 +475,19 @@ def main() -> None:
     parser.add_argument(
         "--use-running", action="store_true", help="measure the stack `make up` started"
     )
+    parser.add_argument(
+        "--reading",
+        type=Path,
+        default=READING_FIGURES,
+        help="the receipt reading figures `make receipts-accuracy` wrote, added to the report",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         state_dir = args.state_dir or Path(temporary)
         if args.use_running:
             stack = Stack(StackConfig.from_env())
         else:
-            stack = Stack(StackConfig.on_free_ports(state_dir, replicas=args.replicas))
+            stack = bench_stack(state_dir, args.backend, args.replicas, observability=False)
         try:
             if not args.use_running:
                 stack.up()
@@ -401,9 +503,23 @@ def main() -> None:
             )
             report["peak_rss_mb"] = peak_rss(stack)
             report["table"] += "\n" + _rss_table(report["peak_rss_mb"])
+            if args.overhead and not args.use_running:
+                stop_bench_stack(stack)
+                loaded = Measurement(**report["results"][3])
+                overhead = observability_overhead(
+                    state_dir / "observed", stack.config, args.count, args.concurrency, loaded
+                )
+                report["observability_overhead"] = overhead
+                report["table"] += (
+                    f"\nwith traces and SDK metrics on: {overhead['on']['throughput_per_s']}/s "
+                    f"loaded, {overhead['throughput_lost']:.1%} less than with them off"
+                )
+            report["receipt_reading"] = reading = receipt_reading(args.reading)
+            if reading:
+                report["table"] += "\n" + _reading_table(reading)
         finally:
             if not args.use_running:
-                stack.down()
+                stop_bench_stack(stack)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(report["table"])

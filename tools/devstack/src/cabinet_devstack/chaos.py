@@ -15,7 +15,9 @@ time to recover per fault) are what it reports; it exits 1 when a check fails.""
 import argparse
 import asyncio
 import json
+import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -33,10 +35,10 @@ import httpx
 from cabinet.obligations.v1 import events_pb2 as obligations_pb2
 from cabinet_common.events import Topic, from_kafka
 from cabinet_common.messaging.dead_letters import read_all, read_dead_letters, waiting
-from cabinet_common.settings import CommonSettings
+from cabinet_devstack import kafka, postgres
 from cabinet_devstack.demo import seed_department
 from cabinet_devstack.load_filings import PERIOD, filing_body, receipt_csv
-from cabinet_devstack.stack import RESTARTABLE, SERVICES, Stack, StackConfig
+from cabinet_devstack.stack import BACKENDS, RESTARTABLE, SERVICES, Stack, StackConfig
 
 # Infrastructure the fault schedule restarts itself; apps are restarted by the supervisor.
 INFRASTRUCTURE = ("kafka", "temporal")
@@ -49,6 +51,8 @@ class Fault:
     ended_s: float = 0.0
     # From the end of the fault until every filing that had its 202 by then was accepted.
     recovered_after_s: float | None = None
+    # Filings that had their 202 by the end of the fault and were never accepted.
+    stranded: int = 0
 
 
 @dataclass
@@ -187,13 +191,11 @@ def run_faults(
     for name in INFRASTRUCTURE[::-1]:  # Temporal, then Kafka
         down = partial(stack.stop_app, name)
         fault(f"{name} down {outage_s:g}s", down, partial(stack.start, name), outage_s)
-    stop_database = getattr(stack, "stop_database", None)
-    start_database = getattr(stack, "start_database", None)
-    if database_outage_s and stop_database and start_database:
+    if database_outage_s and stack.config.database == "postgres":
         fault(
             f"database down {database_outage_s:g}s",
-            stop_database,
-            start_database,
+            stack.stop_database,
+            stack.start_postgres,
             database_outage_s,
         )
     elif database_outage_s:
@@ -251,7 +253,8 @@ def recovery_times(faults: list[Fault], filings: list[Filing]) -> None:
             for f in filings
             if f.accepted_202_s is not None and f.accepted_202_s <= record.ended_s
         ]
-        if backlog and all(at is not None for at in backlog):
+        record.stranded = sum(at is None for at in backlog)
+        if backlog and not record.stranded:
             last = max(at for at in backlog if at is not None)
             record.recovered_after_s = round(max(0.0, last - record.ended_s), 1)
 
@@ -261,13 +264,17 @@ async def check(stack: Stack, department_id: str, filings: list[Filing]) -> dict
     lost = [f.obligation_id for f in given_202 if f.accepted_s is None]
     events: dict[str, set[str]] = defaultdict(set)
     references: dict[str, set[str]] = defaultdict(set)
-    for record in await read_all(stack.config.kafka_bootstrap, [Topic.ACKNOWLEDGEMENT_ISSUED]):
+    for record in await read_all(
+        kafka.settings_for(stack.config.kafka_bootstrap),
+        [Topic.ACKNOWLEDGEMENT_ISSUED],
+    ):
         event = from_kafka(record.key, record.value, list(record.headers))
         issued = event.payload_as(obligations_pb2.AcknowledgementIssued)
         if issued.obligation.department_id == department_id:
             events[event.key].add(event.id)
             references[event.key].add(issued.reference)
-    not_one_event = [f.obligation_id for f in given_202 if len(events[f.obligation_id]) != 1]
+    unacknowledged = [f.obligation_id for f in given_202 if not events[f.obligation_id]]
+    duplicated = [f.obligation_id for f in given_202 if len(events[f.obligation_id]) > 1]
     not_one_reference = [
         f.obligation_id for f in given_202 if len(references[f.obligation_id]) != 1
     ]
@@ -287,19 +294,16 @@ async def check(stack: Stack, department_id: str, filings: list[Filing]) -> dict
             reference = fetched[0].json().get("reference")
             if references[filing.obligation_id] != {reference}:
                 not_one_reference.append(filing.obligation_id)
-    dead = waiting(
-        await read_dead_letters(
-            CommonSettings(kafka_bootstrap_servers=stack.config.kafka_bootstrap)
-        )
-    )
+    dead = waiting(await read_dead_letters(kafka.settings_for(stack.config.kafka_bootstrap)))
     return {
         "filed": len(filings),
         "given_202": len(given_202),
         "never_given_202": len(filings) - len(given_202),
         "lost": len(lost),
         "lost_ids": lost[:50],
-        "duplicated_acknowledgement_events": len(not_one_event),
-        "duplicated_ids": not_one_event[:50],
+        "no_acknowledgement_event": len(unacknowledged),
+        "duplicated_acknowledgement_events": len(duplicated),
+        "duplicated_ids": duplicated[:50],
         "not_exactly_one_reference": len(set(not_one_reference)),
         "acknowledgement_bytes_differ": len(differing),
         "waiting_dead_letters": [f"{d.ref} {d.reason}" for d in dead][:50],
@@ -311,6 +315,7 @@ def passed(result: dict[str, Any]) -> bool:
     return (
         result["never_given_202"] == 0
         and result["lost"] == 0
+        and result["no_acknowledgement_event"] == 0
         and result["duplicated_acknowledgement_events"] == 0
         and result["not_exactly_one_reference"] == 0
         and result["acknowledgement_bytes_differ"] == 0
@@ -366,6 +371,7 @@ async def run(args: argparse.Namespace, stack: Stack, timeline: Timeline) -> dic
     result = await check(stack, department_id, filings)
     return {
         "filings": args.filings,
+        "backend": args.backend,
         "outage_s": args.outage_s,
         "database_outage_s": args.database_outage_s,
         "faults": [asdict(f) for f in faults],
@@ -382,17 +388,31 @@ def main() -> None:
     parser.add_argument("--database-outage-s", type=float, default=60)
     parser.add_argument("--kill-gap-s", type=float, default=10, help="between two kills")
     parser.add_argument("--settle-timeout-s", type=float, default=1200)
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=os.environ.get("CABINET_DB", "postgres"),
+        help="the services' databases (default CABINET_DB, else postgres: what production "
+        "runs, and the only one with a server to hold down)",
+    )
     parser.add_argument("--out", type=Path, default=Path("chaos-results/chaos.json"))
     args = parser.parse_args()
     timeline = Timeline()
     state_dir = Path(tempfile.mkdtemp(prefix="cabinet-chaos-"))
-    stack = Stack(StackConfig.on_free_ports(state_dir, fast_group_join=True))
+    postgres_dir = postgres.scratch_directory() if args.backend == "postgres" else None
+    stack = Stack(
+        StackConfig.on_free_ports(
+            state_dir, fast_group_join=True, database=args.backend, postgres_dir=postgres_dir
+        )
+    )
     timeline.note(f"starting a stack in {state_dir}")
     try:
         stack.up()
         result = asyncio.run(run(args, stack, timeline))
     finally:
         stack.down()
+        if postgres_dir is not None:
+            shutil.rmtree(postgres_dir, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print(_summary(result))
@@ -406,6 +426,7 @@ def _summary(result: dict[str, Any]) -> str:
     lines = [
         "",
         f"filings {checks['filed']}: 202 {checks['given_202']}, lost {checks['lost']}, "
+        f"not acknowledged {checks['no_acknowledgement_event']}, "
         f"duplicated {checks['duplicated_acknowledgement_events']}, "
         f"references not one {checks['not_exactly_one_reference']}, "
         f"bytes differ {checks['acknowledgement_bytes_differ']}, "
@@ -414,7 +435,9 @@ def _summary(result: dict[str, Any]) -> str:
     ]
     for f in result["faults"]:
         recovered = (
-            "no filing was waiting"
+            f"never: {f['stranded']} filings still waiting"
+            if f["stranded"]
+            else "no filing was waiting"
             if f["recovered_after_s"] is None
             else f"{f['recovered_after_s']}s"
         )

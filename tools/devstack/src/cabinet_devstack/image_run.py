@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from cabinet_common.messaging.kafka import ensure_topics
-from cabinet_common.settings import CommonSettings
+from cabinet_devstack import kafka
 from cabinet_devstack.images import BY_NAME, REPO_ROOT, image_size_mb
 from cabinet_devstack.keys import local_auth_keys
 from cabinet_devstack.processes import free_port
@@ -77,6 +77,9 @@ def container_env(config: StackConfig, name: str) -> dict[str, str]:
         env["CABINET_AUTH_TRUSTED_KEYS_DIR"] = f"{AUTH_DIR}/trusted"
     if "CABINET_AUTH_PRIVATE_KEY_FILE" in env:
         env["CABINET_AUTH_PRIVATE_KEY_FILE"] = f"{AUTH_DIR}/web.pem"
+    # The host's password file is not in the container: its content instead.
+    if "CABINET_KAFKA_PASSWORD_FILE" in env:
+        env["CABINET_KAFKA_PASSWORD"] = Path(env.pop("CABINET_KAFKA_PASSWORD_FILE")).read_text()
     return env
 
 
@@ -241,7 +244,7 @@ def start_and_report(tags: Mapping[str, str], state_dir: Path) -> bool:
     try:
         stack.start_kafka()
         stack.start_temporal()
-        asyncio.run(ensure_topics(CommonSettings(kafka_bootstrap_servers=config.kafka_bootstrap)))
+        asyncio.run(ensure_topics(kafka.settings_for(config.kafka_bootstrap), create=True))
         for name in (n for n in START_ORDER if n in tags):
             results.append(start_one(config, name, tags[name]))
         # With Kafka and Temporal there, each service must also become ready.

@@ -3,6 +3,8 @@ the repo.
 
 - `keys/signing-key`: the Ed25519 key that signs acknowledgements and audit packs;
 - `keys/web-secret`: the web service's CSRF secret;
+- `keys/temporal-payload-key`: the AES-256 key that encrypts Temporal payloads
+  (cabinet_common.temporal_codec), for the worker, cycles and web's codec endpoint;
 - `keys/auth/web.pem`, `keys/auth/ops.pem`: the private keys that sign API tokens, the web
   service's (for its signed-in users) and the operators' machine identity (CLIs, the demo
   seed, the tests); `keys/auth/trusted/` holds their public keys, which the APIs trust.
@@ -21,10 +23,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cabinet_common.signing import generate_seed, load_private_key
+from cabinet_common.temporal_codec import generate_payload_key
 
 
 def local_signing_key(state_dir: Path) -> str:
     return _local_secret(state_dir / "keys" / "signing-key", generate_seed)
+
+
+def local_temporal_payload_key(state_dir: Path) -> Path:
+    """The file holding the local stack's Temporal payload key, made on first use."""
+    path = state_dir / "keys" / "temporal-payload-key"
+    _local_secret(path, generate_payload_key)
+    return path
 
 
 def local_web_secret(state_dir: Path) -> str:

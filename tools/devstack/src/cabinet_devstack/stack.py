@@ -23,11 +23,17 @@ import httpx
 from cabinet_common import search_attributes
 from cabinet_common.auth.principal import Principal, Role
 from cabinet_common.auth.tokens import TokenMinter
+from cabinet_common.messaging.acls import principal_of
 from cabinet_common.messaging.kafka import ensure_topics
-from cabinet_common.settings import CommonSettings
+from cabinet_common.settings import TemporalSettings
 from cabinet_devstack import kafka, postgres, temporal
 from cabinet_devstack.demo import DEMO_DEPARTMENT, DEMO_FILERS, seed_demo
-from cabinet_devstack.keys import local_auth_keys, local_signing_key, local_web_secret
+from cabinet_devstack.keys import (
+    local_auth_keys,
+    local_signing_key,
+    local_temporal_payload_key,
+    local_web_secret,
+)
 from cabinet_devstack.processes import (
     ManagedProcess,
     free_port,
@@ -107,6 +113,7 @@ class StackConfig:
     def __post_init__(self) -> None:
         if self.database not in BACKENDS:
             raise ValueError(f"database must be one of {', '.join(BACKENDS)}: {self.database!r}")
+        kafka.STATE_DIRS[self.kafka_bootstrap] = self.state_dir
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -187,6 +194,19 @@ class StackConfig:
     def temporal_ui_url(self) -> str:
         return f"http://127.0.0.1:{self.temporal_ui_port}"
 
+    @property
+    def temporal_codec_url(self) -> str:
+        """The web service's codec endpoint, which the Temporal Web UI decodes payloads
+        through (the UI adds /decode and /encode)."""
+        return f"{self.url('web')}/temporal-codec"
+
+    def temporal_settings(self) -> TemporalSettings:
+        """What a client of this stack's Temporal needs (tests, bench): its address and key."""
+        return TemporalSettings(
+            temporal_address=self.temporal_address,
+            temporal_payload_key_file=local_temporal_payload_key(self.state_dir),
+        )
+
     def url(self, service: str) -> str:
         """Of the service's first replica, or of the replica named ("intake.2")."""
         return f"http://127.0.0.1:{self.service_ports[service]}"
@@ -237,8 +257,11 @@ class StackConfig:
         auth = local_auth_keys(self.state_dir)
         env = {
             "CABINET_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            # Each deployable is its own Kafka principal (web has no Kafka side).
+            **(kafka.client_env(self.state_dir, principal_of(service)) if service != "web" else {}),
             "CABINET_TEMPORAL_ADDRESS": self.temporal_address,
             "CABINET_TEMPORAL_UI_URL": self.temporal_ui_url,
+            "CABINET_TEMPORAL_PAYLOAD_KEY_FILE": str(local_temporal_payload_key(self.state_dir)),
             "CABINET_OBLIGATION_TASK_QUEUE": self.task_queue,
             "CABINET_DATABASE_URL": self.database_url(service),
             "CABINET_EVIDENCE_DIR": str(data / "evidence"),
@@ -259,8 +282,10 @@ class StackConfig:
         if service in SIGNING_SERVICES:
             env.setdefault("CABINET_SIGNING_KEY", local_signing_key(self.state_dir))
         if service == "web":
+            env["CABINET_TEMPORAL_UI_ORIGIN"] = self.temporal_ui_url
             env["CABINET_INTAKE_URL"] = self.url("intake")
             env["CABINET_CYCLES_URL"] = self.url("cycles")
+            env["CABINET_RECEIPTS_URL"] = self.url("receipts")
             env["CABINET_AUTH_PRIVATE_KEY_FILE"] = str(auth.web_private_key)
             env.setdefault("CABINET_SECRET_KEY", local_web_secret(self.state_dir))
             # The local stack is plain HTTP on loopback, where curl and httpx do not send a
@@ -304,9 +329,7 @@ class Stack:
             self.start_postgres()
         self.start_kafka()
         self.start_temporal()
-        asyncio.run(
-            ensure_topics(CommonSettings(kafka_bootstrap_servers=self.config.kafka_bootstrap))
-        )
+        asyncio.run(ensure_topics(kafka.settings_for(self.config.kafka_bootstrap), create=True))
         for name in DATABASE_SERVICES:
             self.migrate(name)
         for name in self.config.app_names:
@@ -320,6 +343,14 @@ class Stack:
             stop_pid(self.pid_file(name))
         if is_running(self.pid_file("postgres")):
             postgres.stop(self.config.postgres_cluster, self.log_file("postgres"))
+        stop_pid(self.pid_file("postgres"))
+
+    def stop_database(self) -> None:
+        """A database outage: PostgreSQL shut down, its clients cut off (SQLite files have no
+        server to stop)."""
+        if self.config.database != "postgres":
+            raise RuntimeError("only a PostgreSQL stack has a database server to stop")
+        postgres.stop(self.config.postgres_cluster, self.log_file("postgres"))
         stop_pid(self.pid_file("postgres"))
 
     def start_postgres(self) -> None:
@@ -361,7 +392,11 @@ class Stack:
             self.log_file("kafka"),
             self.pid_file("kafka"),
         )
-        kafka.wait_kafka_ready(self.config.kafka_port, timeout_s=timeout_s, process=process)
+        state_dir = self.config.state_dir
+        kafka.wait_kafka_ready(
+            self.config.kafka_port, timeout_s=timeout_s, process=process, state_dir=state_dir
+        )
+        kafka.create_acls(state_dir, self.config.kafka_port)
 
     def start_temporal(self) -> None:
         attributes = {key.name: _cli_type(key.indexed_value_type) for key in search_attributes.ALL}
@@ -375,6 +410,7 @@ class Stack:
                 self.log_file("temporal"),
                 self.pid_file("temporal"),
                 attributes,
+                codec_endpoint=self.config.temporal_codec_url,
             )
             temporal.wait_temporal_ready(self.config.temporal_port, process=process)
         temporal.ensure_search_attributes(self.config.temporal_port, attributes)
@@ -450,7 +486,9 @@ def _print_urls(config: StackConfig) -> None:
     for service in API_SERVICES:
         print(f"  {service:<9} API docs  {config.url(service)}/docs")
     print(f"  Temporal Web UI     {config.temporal_ui_url}")
-    print(f"  Kafka bootstrap     {config.kafka_bootstrap}")
+    print(f"  Temporal codec      {config.temporal_codec_url} (sign in as an operator)")
+    print(f"  Kafka bootstrap     {config.kafka_bootstrap} (SASL/SCRAM-SHA-512)")
+    print(f"  Kafka passwords     {config.state_dir / 'keys' / 'kafka'}/<principal>")
     if config.database == "postgres":
         print(
             f"  PostgreSQL          127.0.0.1:{config.postgres_port} (databases cabinet_<service>)"

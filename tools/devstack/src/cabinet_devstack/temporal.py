@@ -32,6 +32,7 @@ def start_temporal(
     log_path: Path,
     pid_path: Path,
     search_attributes: Mapping[str, str],
+    codec_endpoint: str | None = None,
 ) -> ManagedProcess:
     """Start the dev server detached. The search attributes are registered only when db_file is
     new; call ensure_search_attributes once it is ready to cover an existing db_file."""
@@ -48,6 +49,9 @@ def start_temporal(
         ("--log-level", "warn"),
     ]
     options += [("--search-attribute", f"{n}={t}") for n, t in search_attributes.items()]
+    if codec_endpoint is not None:
+        # The Web UI decodes Cabinet's encrypted payloads through the web service.
+        options.append(("--ui-codec-endpoint", codec_endpoint))
     argv = [str(temporal_binary()), "server", "start-dev", "--ui-disable-news-fetch"]
     for flag, value in options:
         argv += [flag, value]

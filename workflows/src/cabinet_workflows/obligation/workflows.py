@@ -76,6 +76,7 @@ AWAITING_FILING = frozenset(
 # Acknowledgement references end in a Luhn check digit from this change on; histories
 # recorded before it replay with the reference they issued then.
 PATCH_CHECK_DIGIT_REFERENCE = "reference-check-digit"
+PATCH_DUE_DAY_SEARCH_ATTRIBUTE = "due-day-search-attribute"
 
 
 def acknowledgement_reference(obligation_id: str, submission_id: str, version: int) -> str:
@@ -123,7 +124,7 @@ class ObligationWorkflow:
                 search_attributes.DEPARTMENT.value_set(obligation.key.department_id),
                 search_attributes.FORM_TYPE.value_set(obligation.key.form_type_id),
                 search_attributes.PERIOD_KEY.value_set(obligation.key.period_key),
-                search_attributes.DUE_DATE.value_set(self._deadlines.overdue_at),
+                search_attributes.DUE_DATE.value_set(self._due_date_attribute()),
                 search_attributes.OBLIGATION_STATUS.value_set(self._state.status.value),
             ]
         )
@@ -263,7 +264,7 @@ class ObligationWorkflow:
             self._deadlines = action.deadlines
             self._state.due_date = action.deadlines.due_date
             workflow.upsert_search_attributes(
-                [search_attributes.DUE_DATE.value_set(self._deadlines.overdue_at)]
+                [search_attributes.DUE_DATE.value_set(self._due_date_attribute())]
             )
             now = workflow.now()
             self._overdue = self._overdue and now >= self._deadlines.overdue_at
@@ -535,6 +536,12 @@ class ObligationWorkflow:
             validate(action)
         except ValueError as err:
             raise ApplicationError(str(err), type="ValueError", non_retryable=True) from err
+
+    def _due_date_attribute(self) -> datetime:
+        # Histories from before the patch upserted the overdue instant (the next day).
+        if workflow.patched(PATCH_DUE_DAY_SEARCH_ATTRIBUTE):
+            return search_attributes.due_date_value(self._deadlines.due_date)
+        return self._deadlines.overdue_at
 
     def _require_unsettled(self) -> None:
         if self._settled:

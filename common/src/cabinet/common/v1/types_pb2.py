@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63\x61\x62inet/common/v1/types.proto\x12\x11\x63\x61\x62inet.common.v1\"y\n\rObligationRef\x12\x15\n\robligation_id\x18\x01 \x01(\t\x12\x15\n\rdepartment_id\x18\x02 \x01(\t\x12\x14\n\x0c\x66orm_type_id\x18\x03 \x01(\t\x12\x10\n\x08\x66iler_id\x18\x04 \x01(\t\x12\x12\n\nperiod_key\x18\x05 \x01(\t\"X\n\x06Reason\x12+\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1d.cabinet.common.v1.ReasonCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x10\n\x08\x66ield_id\x18\x03 \x01(\t*\xa1\x04\n\nReasonCode\x12\x1b\n\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREASON_CODE_TOTAL_MISMATCH\x10\x01\x12#\n\x1fREASON_CODE_DATE_OUTSIDE_PERIOD\x10\x02\x12!\n\x1dREASON_CODE_DUPLICATE_RECEIPT\x10\x03\x12\"\n\x1eREASON_CODE_POSSIBLE_DUPLICATE\x10\x04\x12\x1b\n\x17REASON_CODE_FUTURE_DATE\x10\x05\x12\x1e\n\x1aREASON_CODE_INVALID_AMOUNT\x10\x06\x12%\n!REASON_CODE_CURRENCY_NOT_ACCEPTED\x10\x07\x12(\n$REASON_CODE_MISSING_REQUIRED_RECEIPT\x10\x08\x12\x1f\n\x1bREASON_CODE_UNREADABLE_FILE\x10\t\x12#\n\x1fREASON_CODE_ANSWER_NOT_ACCEPTED\x10\n\x12%\n!REASON_CODE_AMOUNT_NOT_ON_RECEIPT\x10\x0b\x12#\n\x1fREASON_CODE_DATE_NOT_ON_RECEIPT\x10\x0c\x12$\n REASON_CODE_PAYEE_NOT_ON_RECEIPT\x10\r\x12$\n REASON_CODE_RECEIPT_NOT_READABLE\x10\x0e\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63\x61\x62inet/common/v1/types.proto\x12\x11\x63\x61\x62inet.common.v1\"y\n\rObligationRef\x12\x15\n\robligation_id\x18\x01 \x01(\t\x12\x15\n\rdepartment_id\x18\x02 \x01(\t\x12\x14\n\x0c\x66orm_type_id\x18\x03 \x01(\t\x12\x10\n\x08\x66iler_id\x18\x04 \x01(\t\x12\x12\n\nperiod_key\x18\x05 \x01(\t\"X\n\x06Reason\x12+\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1d.cabinet.common.v1.ReasonCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x10\n\x08\x66ield_id\x18\x03 \x01(\t*\xfb\x04\n\nReasonCode\x12\x1b\n\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREASON_CODE_TOTAL_MISMATCH\x10\x01\x12#\n\x1fREASON_CODE_DATE_OUTSIDE_PERIOD\x10\x02\x12!\n\x1dREASON_CODE_DUPLICATE_RECEIPT\x10\x03\x12\"\n\x1eREASON_CODE_POSSIBLE_DUPLICATE\x10\x04\x12\x1b\n\x17REASON_CODE_FUTURE_DATE\x10\x05\x12\x1e\n\x1aREASON_CODE_INVALID_AMOUNT\x10\x06\x12%\n!REASON_CODE_CURRENCY_NOT_ACCEPTED\x10\x07\x12(\n$REASON_CODE_MISSING_REQUIRED_RECEIPT\x10\x08\x12\x1f\n\x1bREASON_CODE_UNREADABLE_FILE\x10\t\x12#\n\x1fREASON_CODE_ANSWER_NOT_ACCEPTED\x10\n\x12%\n!REASON_CODE_AMOUNT_NOT_ON_RECEIPT\x10\x0b\x12#\n\x1fREASON_CODE_DATE_NOT_ON_RECEIPT\x10\x0c\x12$\n REASON_CODE_PAYEE_NOT_ON_RECEIPT\x10\r\x12$\n REASON_CODE_RECEIPT_NOT_READABLE\x10\x0e\x12&\n\"REASON_CODE_DOES_NOT_SUPPORT_CLAIM\x10\x0f\x12\x19\n\x15REASON_CODE_ILLEGIBLE\x10\x10\x12\x15\n\x11REASON_CODE_OTHER\x10\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,7 +32,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cabinet.common.v1.types_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REASONCODE']._serialized_start=266
-  _globals['_REASONCODE']._serialized_end=811
+  _globals['_REASONCODE']._serialized_end=901
   _globals['_OBLIGATIONREF']._serialized_start=52
   _globals['_OBLIGATIONREF']._serialized_end=173
   _globals['_REASON']._serialized_start=175

@@ -58,6 +58,15 @@ class _ReasonCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReasonCode
     """Nothing legible could be read from the document (blurred, blank, no way up reads),
     or reading it broke a limit (time, memory).
     """
+    REASON_CODE_DOES_NOT_SUPPORT_CLAIM: _ReasonCode.ValueType  # 15
+    """Reasons only a caseworker gives, returning a receipt or a return (never found by the
+    checks); the reason's message says more, in the caseworker's words.
+    The receipt does not show the expense claimed (another purchase, no itemisation).
+    """
+    REASON_CODE_ILLEGIBLE: _ReasonCode.ValueType  # 16
+    """A person cannot read the receipt (faded, blurred, cut off)."""
+    REASON_CODE_OTHER: _ReasonCode.ValueType  # 17
+    """Any other reason: its message is the caseworker's details, which it always has."""
 
 class ReasonCode(_ReasonCode, metaclass=_ReasonCodeEnumTypeWrapper):
     """Why a receipt or a submission was not accepted."""
@@ -97,6 +106,15 @@ REASON_CODE_RECEIPT_NOT_READABLE: ReasonCode.ValueType  # 14
 """Nothing legible could be read from the document (blurred, blank, no way up reads),
 or reading it broke a limit (time, memory).
 """
+REASON_CODE_DOES_NOT_SUPPORT_CLAIM: ReasonCode.ValueType  # 15
+"""Reasons only a caseworker gives, returning a receipt or a return (never found by the
+checks); the reason's message says more, in the caseworker's words.
+The receipt does not show the expense claimed (another purchase, no itemisation).
+"""
+REASON_CODE_ILLEGIBLE: ReasonCode.ValueType  # 16
+"""A person cannot read the receipt (faded, blurred, cut off)."""
+REASON_CODE_OTHER: ReasonCode.ValueType  # 17
+"""Any other reason: its message is the caseworker's details, which it always has."""
 Global___ReasonCode: _TypeAlias = ReasonCode  # noqa: Y015
 
 @_typing.final

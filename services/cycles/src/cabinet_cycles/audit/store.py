@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet_common.database import serialize
 from cabinet_common.signing import Signer
 from cabinet_cycles.audit.chain import (
     AuditEntry,
@@ -36,10 +37,10 @@ def _in_scope(scope: AuditScope) -> ColumnElement[bool]:
 
 async def append(session: AsyncSession, scope: AuditScope, entry: AuditEntry) -> AuditRecord | None:
     """Add the entry at the end of the scope's chain; None if its event is already there."""
-    # The chain row serialises appenders: FOR UPDATE on PostgreSQL; on SQLite the
-    # transaction already holds the write lock (BEGIN IMMEDIATE). Two first appends to a new
-    # chain race on its primary key; the loser fails and its event is retried.
-    chain = await session.get(AuditChain, _key(scope), with_for_update=True)
+    # Appenders to one chain take turns, the first ones too (which create its row: with
+    # only a row lock, two of them raced on its primary key and one was retried).
+    await serialize(session, "audit-chain", *_key(scope))
+    chain = await session.get(AuditChain, _key(scope))
     if chain is None:
         genesis = ChainHead.genesis(scope)
         chain = AuditChain(

@@ -1,15 +1,17 @@
 """The confirmation page (bookmarkable: it reads the return's state each time) and the
 acknowledgement, fetched from cycles and served from our own origin.
 
-The acknowledgement's HTML carries its own <style> block, which our pages' CSP forbids:
-it is served with a CSP of its own that sandboxes it (no scripts, no same-origin access,
-nothing loaded) and allows only its inline style. The confirmation page shows the
-acknowledgement's facts in our own template, and links to the HTML and the PDF."""
+The acknowledgement page (`acknowledgement.html`) is ours, in the service's layout and
+written for the filer: the reference, dates in words, what was declared and the receipts
+sent (from intake's version, when it is the version acknowledged). The signed document
+itself is served as it was issued (`acknowledgement.json`, byte for byte, so it still
+verifies), and cycles' PDF carries it attached."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
+from cabinet_web.answers_form import shown_answer
 from cabinet_web.backend import Apis, DepartmentApi, NotFound, segment
 from cabinet_web.journey.filing import Filing
 from cabinet_web.journey.lane import Lane
@@ -25,10 +27,6 @@ _TITLES = {
 }
 # How long a person's check of a held return takes, as the filer is told.
 HELD_CHECK_WORKING_DAYS = 5
-ACKNOWLEDGEMENT_CSP = (
-    "sandbox; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
-)
 
 
 def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
@@ -56,11 +54,24 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
         )
 
     @router.get(base + "/acknowledgement.html")
-    async def acknowledgement_html(filing: Annotated[Filing, deps.opened], apis: Apis) -> Response:
+    async def acknowledgement_page(
+        request: Request, filing: Annotated[Filing, deps.opened], apis: Apis
+    ) -> Response:
+        acknowledgement = await _acknowledgement(apis.cycles(filing.user.department_id), filing)
+        if acknowledgement is None:
+            return see_other(f"{filing.base}/confirmation")
+        return acknowledgement_response(request, filing, acknowledgement)
+
+    @router.get(base + "/acknowledgement.json")
+    async def acknowledgement_json(filing: Annotated[Filing, deps.opened], apis: Apis) -> Response:
+        reference = filing.acknowledgement_reference or filing.obligation_id
         return Response(
-            await _acknowledgement_file(apis, filing, "html"),
-            media_type="text/html; charset=utf-8",
-            headers={"content-security-policy": ACKNOWLEDGEMENT_CSP, "cache-control": "no-store"},
+            await _acknowledgement_file(apis, filing, ""),
+            media_type="application/json",
+            headers={
+                "content-disposition": f'attachment; filename="acknowledgement-{reference}.json"',
+                "cache-control": "no-store",
+            },
         )
 
     @router.get(base + "/acknowledgement.pdf")
@@ -76,10 +87,51 @@ def add_confirmation_routes(router: APIRouter, lane: Lane) -> None:
         )
 
 
+def acknowledgement_response(
+    request: Request, filing: Filing, acknowledgement: dict[str, Any]
+) -> Response:
+    """The filer's acknowledgement page."""
+    sent = acknowledged_version(filing, acknowledgement)
+    return journey_page(
+        request,
+        filing,
+        "returns/acknowledgement.html",
+        f"Acknowledgement {acknowledgement['reference']}",
+        acknowledgement=acknowledgement,
+        sent=sent,
+        answer_rows_of=declared_rows(filing, sent) if sent else [],
+        receipts_total=sum(int(r["amount_pence"]) for r in sent["receipts"]) if sent else 0,
+    )
+
+
+def acknowledged_version(filing: Filing, acknowledgement: dict[str, Any]) -> dict[str, Any] | None:
+    """Intake's version of the return that was acknowledged (None if intake's latest is
+    another version: the page then shows no figures rather than the wrong ones)."""
+    latest = filing.latest
+    if latest is None or latest.get("version") != acknowledgement.get("version"):
+        return None
+    return latest
+
+
+def declared_rows(filing: Filing, sent: dict[str, Any]) -> list[dict[str, str]]:
+    """Each question of the form type and the answer sent, as the filer reads it."""
+    answers = sent.get("answers") or {}
+    rows = []
+    for field in filing.definition.fields:
+        text = str(answers.get(field.id, ""))
+        if field.kind == "declaration":
+            value = "Confirmed" if text.strip() else "Not confirmed"
+        else:
+            value = shown_answer(field, text) or "Not answered"
+        rows.append({"label": field.label, "value": value})
+    return rows
+
+
 async def _acknowledgement_file(apis: Apis, filing: Filing, extension: str) -> bytes:
-    """The acknowledgement as cycles renders it: "html" or "pdf"."""
+    """The acknowledgement as cycles issues it: "" (the signed JSON, as signed) or "pdf"."""
+    suffix = f".{extension}" if extension else ""
     fetched = await apis.cycles(filing.user.department_id).get_bytes(
-        f"/obligations/{segment(filing.obligation_id)}/acknowledgement.{extension}"
+        f"/obligations/{segment(filing.obligation_id)}/acknowledgement{suffix}"
     )
     return fetched.content
 

@@ -11,6 +11,7 @@ from cabinet_common.service import DbSession
 from cabinet_web import drafts
 from cabinet_web.answers_form import (
     Page,
+    derived_figures,
     form_problems,
     is_answered,
     page_of,
@@ -136,6 +137,7 @@ def _question_page(
         from_check=from_check,
         back=back,
         reasons=[r for r in filing.return_reasons if r.get("field_id") in on_page],
+        derived=derived_figures(filing.definition, {**filing.answers, **answers}),
     )
 
 

@@ -1,14 +1,19 @@
 """The receipts step: add receipts one at a time (a file and its line), remove them, and
 for a correction keep the receipts that were not returned (or leave them out). A file
-chosen with a line that needs correcting is held, so it need not be chosen again."""
+chosen with a line that needs correcting is held, so it need not be chosen again.
 
+A file chosen with nothing typed is read (receipt_prefill) and its line shown filled in
+on a confirmation page, to confirm or correct; on the paper lane a PDF of several pages
+becomes one line per page."""
+
+import asyncio
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
-from cabinet_common.receipt_files import MAX_FILE_BYTES, display_name, inline_disposition
+from cabinet_common.receipt_files import MAX_FILE_BYTES, PDF, display_name, inline_disposition
 from cabinet_common.service import DbSession
 from cabinet_web import drafts
 from cabinet_web.backend import Apis, NotFound, segment
@@ -25,6 +30,18 @@ from cabinet_web.receipt_form import (
     rules_for,
     screen_upload,
 )
+from cabinet_web.receipt_prefill import (
+    found_anything,
+    page_file_name,
+    page_lines,
+    page_values,
+    prefilled,
+    read_page_lines,
+    read_upload,
+    split_pages,
+    typed_anything,
+)
+from cabinet_web.tables import DraftReceipt
 
 LINE_FIELDS = ("date-day", "date-month", "date-year", "amount", "payee", "category")
 
@@ -36,11 +53,12 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
     @router.get(base)
     async def receipts(request: Request, filing: Annotated[Filing, deps.sendable]) -> Response:
         added = request.query_params.get("added") == "1"
-        return _receipts_page(request, filing, {}, None, added=added)
+        changed = request.query_params.get("changed") == "1"
+        return _receipts_page(request, filing, {}, None, added=added, changed=changed)
 
     @router.post(base)
     async def add_receipt(
-        request: Request, filing: Annotated[Filing, deps.sendable], session: DbSession
+        request: Request, filing: Annotated[Filing, deps.sendable], session: DbSession, apis: Apis
     ) -> Response:
         form = await request.form()
         posted = {key: str(form.get(key, "")) for key in LINE_FIELDS}
@@ -56,6 +74,18 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
         media_type = None
         if content is not None or filing.pending_file is None:
             media_type = screen_upload(content, problems)
+        confirming = form.get("confirming") == "1"
+        if content is not None and media_type is not None and not typed_anything(posted):
+            # Nothing typed: the file is held, read, and its line shown to confirm.
+            async with session.begin():
+                draft = await filing.ensure_draft(session)
+                drafts.hold_file(draft, name, media_type, content)
+            reading = await read_upload(apis, filing.user.department_id, content, media_type)
+            pages = page_lines(reading) if lane.channel == "paper" else []
+            if pages:
+                return _pages_page(request, filing, name, pages, None)
+            values = {**prefilled(reading), "category": posted["category"]}
+            return _confirm_page(request, filing, name, values, None, read=found_anything(values))
         line = read_line(posted, _rules(filing), problems)
         async with session.begin():
             draft = await filing.ensure_draft(session)
@@ -64,9 +94,46 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
                 held = drafts.hold_file(draft, name, media_type, content)
             if line is not None and held is not None and not problems:
                 drafts.complete_receipt(draft, held, line)
+        if problems and confirming and filing.pending_file is not None:
+            name = filing.pending_file.file_name
+            return _confirm_page(request, filing, name, posted, problems, read=True)
         if problems:
             return _receipts_page(request, filing, posted, problems, status_code=400)
         return see_other(f"{filing.base}/{then}")
+
+    @router.post(base + "/pages")
+    async def add_page_receipts(
+        request: Request, filing: Annotated[Filing, deps.sendable], session: DbSession
+    ) -> Response:
+        """The paper lane: one receipt per page of the PDF held, each line as confirmed."""
+        if lane.channel != "paper":
+            raise NotFound("pages")
+        form = await request.form()
+        async with session.begin():
+            draft = await filing.ensure_draft(session)
+            held = drafts.pending_file(draft)
+            content = (
+                await drafts.receipt_content(session, draft.draft_id, held.receipt_id)
+                if held is not None and held.media_type == PDF
+                else None
+            )
+        if held is None or content is None:
+            return see_other(f"{filing.base}/receipts")
+        pages = await asyncio.to_thread(split_pages, content)
+        posted = page_values({k: str(v) for k, v in form.items()}, len(pages))
+        problems = Problems()
+        lines = read_page_lines(posted, _rules(filing), problems)
+        if problems:
+            return _pages_page(request, filing, held.file_name, posted, problems)
+        async with session.begin():
+            draft = await filing.ensure_draft(session)
+            whole = drafts.pending_file(draft)
+            if whole is not None:
+                draft.files.remove(whole)
+            for number, (page, line) in enumerate(zip(pages, lines, strict=True), start=1):
+                receipt = drafts.hold_file(draft, page_file_name(held.file_name, number), PDF, page)
+                drafts.complete_receipt(draft, receipt, line)
+        return see_other(f"{filing.base}/receipts?added=1")
 
     @router.get(base + "/{receipt_id}/file")
     async def receipt_file(
@@ -85,6 +152,52 @@ def add_receipt_routes(router: APIRouter, lane: Lane) -> None:
             f"/submissions/{segment(filing.submission_id)}/receipts/{segment(receipt_id)}/file"
         )
         return _file(fetched.content, sent["media_type"], sent["file_name"])
+
+    @router.get(base + "/{receipt_id}/change")
+    async def change_page(
+        request: Request, receipt_id: str, filing: Annotated[Filing, deps.sendable]
+    ) -> Response:
+        """A receipt's question page, filled in with its line, to change it in place."""
+        receipt = _changeable(filing, receipt_id)
+        values = prefilled(
+            {"date": receipt.date, "amount_pence": receipt.amount_pence, "payee": receipt.payee}
+        )
+        values["category"] = receipt.category
+        back = _back_to(request.query_params.get("from"))
+        return _change_page(request, filing, receipt, values, None, back)
+
+    @router.post(base + "/{receipt_id}/change")
+    async def change(
+        request: Request,
+        receipt_id: str,
+        filing: Annotated[Filing, deps.sendable],
+        session: DbSession,
+    ) -> Response:
+        receipt = _changeable(filing, receipt_id)
+        form = await request.form()
+        posted = {key: str(form.get(key, "")) for key in LINE_FIELDS}
+        back = _back_to(str(form.get("from", "")))
+        content, name = await _read_upload(form.get("file"))
+        problems = Problems()
+        # No file chosen: the receipt keeps its own.
+        media_type = screen_upload(content, problems) if content is not None else None
+        line = read_line(posted, _rules(filing), problems)
+        if problems or line is None:
+            return _change_page(request, filing, receipt, posted, problems, back)
+        new_file = (
+            drafts.NewFile(name, media_type, content)
+            if content is not None and media_type is not None
+            else None
+        )
+        async with session.begin():
+            draft = await filing.ensure_draft(session)
+            changed = drafts.added_receipt(draft, receipt_id)
+            if changed is None:  # removed in another tab meanwhile
+                raise NotFound(receipt_id)
+            drafts.change_receipt(draft, changed, line, new_file)
+        if back == "check":
+            return see_other(f"{filing.base}/check")
+        return see_other(f"{filing.base}/receipts?changed=1#receipt-{receipt_id}")
 
     @router.get(base + "/{receipt_id}/remove")
     async def confirm_removal(
@@ -131,6 +244,43 @@ async def _read_upload(upload: object) -> tuple[bytes | None, str]:
     return content, display_name(upload.filename)
 
 
+def _changeable(filing: Filing, receipt_id: str) -> DraftReceipt:
+    """A receipt added to the draft (a receipt kept from the version sent before is sent as
+    it was, or left out)."""
+    receipt = next((r for r in filing.added_receipts if r.receipt_id == receipt_id), None)
+    if receipt is None:
+        raise NotFound(receipt_id)
+    return receipt
+
+
+def _back_to(where: str | None) -> str:
+    """Where a change returns to: check answers, or (by default) the receipts page."""
+    return "check" if where == "check" else "receipts"
+
+
+def _change_page(
+    request: Request,
+    filing: Filing,
+    receipt: DraftReceipt,
+    values: dict[str, str],
+    problems: Problems | None,
+    back: str,
+) -> Response:
+    return journey_page(
+        request,
+        filing,
+        "returns/change_receipt.html",
+        "Change the receipt",
+        problems=problems,
+        status_code=400 if problems else 200,
+        receipt=receipt,
+        values=values,
+        back=back,
+        categories=named_categories(filing.definition),
+        example_date=_example_date(filing),
+    )
+
+
 def _removable(filing: Filing, receipt_id: str) -> dict[str, object]:
     """A receipt the filer can remove: one added to the draft, or one kept from before."""
     for added in filing.added_receipts:
@@ -170,6 +320,7 @@ def _receipts_page(
     problems: Problems | None,
     status_code: int = 200,
     added: bool = False,
+    changed: bool = False,
 ) -> Response:
     receipt_problems = {
         str(p["receipt_id"]): str(p["message"])
@@ -191,6 +342,58 @@ def _receipts_page(
         categories=named_categories(filing.definition),
         receipt_problems=receipt_problems,
         added=added,
+        changed=changed,
         # A date the form takes: in the period, and not after today.
         example_date=min(rules.period_end, rules.today),
     )
+
+
+def _confirm_page(
+    request: Request,
+    filing: Filing,
+    file_name: str,
+    values: dict[str, str],
+    problems: Problems | None,
+    read: bool,
+) -> Response:
+    """The line read from the file, to confirm or correct (a GOV.UK question page)."""
+    return journey_page(
+        request,
+        filing,
+        "returns/confirm_receipt.html",
+        "Check the details of the receipt",
+        problems=problems,
+        status_code=400 if problems else 200,
+        values=values,
+        file_name=file_name,
+        read=read,
+        categories=named_categories(filing.definition),
+        example_date=_example_date(filing),
+    )
+
+
+def _pages_page(
+    request: Request,
+    filing: Filing,
+    file_name: str,
+    pages: list[dict[str, str]],
+    problems: Problems | None,
+) -> Response:
+    """A paper return's receipts, one per page of one PDF: each page's line to confirm."""
+    return journey_page(
+        request,
+        filing,
+        "returns/confirm_pages.html",
+        "Check the details of each receipt",
+        problems=problems,
+        status_code=400 if problems else 200,
+        pages=pages,
+        file_name=file_name,
+        categories=named_categories(filing.definition),
+        example_date=_example_date(filing),
+    )
+
+
+def _example_date(filing: Filing) -> date:
+    rules = _rules(filing)
+    return min(rules.period_end, rules.today)

@@ -11,6 +11,7 @@ from cabinet_web import drafts
 from cabinet_web.answers_form import (
     declaration_field,
     declaration_problem,
+    derived_figures,
     form_problems,
     page_of,
     shown_answer,
@@ -116,14 +117,16 @@ def problems_to_fix(filing: Filing) -> LinkedProblems:
 
 def _answer_rows(filing: Filing) -> list[dict[str, Any]]:
     answers = filing.answers
+    derived = derived_figures(filing.definition, answers)
     rows = []
     for page in filing.pages:
         for field in page.fields:
             text = answers.get(field.id, "")
+            shown = derived.get(field.id) if field.id in derived else shown_answer(field, text)
             rows.append(
                 {
                     "field": field,
-                    "value": shown_answer(field, text) or "Not answered",
+                    "value": shown or "Not answered",
                     "href": question_url(filing, page.page_id, from_check=True),
                 }
             )

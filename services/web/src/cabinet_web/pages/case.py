@@ -1,13 +1,14 @@
 """A caseworker's view of one obligation: its latest return (answers, receipts viewable
 inline, earlier versions) and what can be decided on it; and the receipts' files."""
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from cabinet_web.backend import Apis, DepartmentApi, NotFound, segment
 from cabinet_web.casework import answer_rows, file_kind, file_size, viewer
-from cabinet_web.formatting import long_date
+from cabinet_web.formatting import long_date, money
 from cabinet_web.journey.definitions import shown_form
 from cabinet_web.obligations import SETTLED, intake_obligation
 from cabinet_web.reason_codes import reason_words
@@ -58,7 +59,7 @@ async def load_case(apis: Apis, department_id: str, obligation_id: str) -> dict[
     status = obligation["status"]
     receipts = (
         [
-            _receipt(number, receipt, base, _outcome(receipt, latest, status))
+            receipt_view(number, receipt, base, receipt_outcome(receipt, latest, status))
             for number, receipt in enumerate(latest["receipts"], 1)
         ]
         if latest
@@ -73,30 +74,78 @@ async def load_case(apis: Apis, department_id: str, obligation_id: str) -> dict[
         "definition": definition,
         "submission": submission,
         "latest": latest,
-        "version_reasons": [_reason(r) for r in latest["return_reasons"]] if latest else [],
+        "version_reasons": [reason_view(r) for r in latest["return_reasons"]] if latest else [],
         "answers": answer_rows(fields, latest["answers"]) if latest else [],
         "receipts": receipts,
         "receipts_total": sum(r["amount_pence"] for r in receipts),
         "earlier_versions": [
-            {**v, "reasons": [_reason(r) for r in v["return_reasons"]]}
+            {**v, "reasons": [reason_view(r) for r in v["return_reasons"]]}
             for v in (submission["versions"] if submission else [])
             if latest and v["version"] != latest["version"]
         ][::-1],
         "latest_event": obligation["history"][-1] if obligation["history"] else None,
+        "history": [
+            {**entry, "detail": history_words(str(entry.get("detail") or ""), submission)}
+            for entry in obligation["history"]
+        ],
         "settled": status in SETTLED,
-        "can_accept": bool(latest) and status in ACCEPTABLE,
-        "can_return": bool(latest) and status not in SETTLED,
+        "can_accept": can_accept(status, latest),
+        "can_return": can_return(status, latest),
+        "with_filer": bool(latest and latest.get("returned")) and status not in SETTLED,
         # A version not checked yet can be returned only as a whole (the workflow knows
         # its receipts once the receipts service has checked them).
         "receipts_returnable": status != "submitted",
     }
 
 
-def _reason(reason: dict[str, Any]) -> dict[str, str]:
+_RECEIPT_ID = re.compile(
+    r"\breceipts? ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+)
+
+
+def history_words(detail: str, submission: dict[str, Any] | None) -> str:
+    """A history entry in words: "receipt 6c0b4ef0-…" becomes "receipt 2 of version 1
+    (Taxi Co, £43.21, 5 March 2026)", as the receipts are numbered on the page."""
+    named: dict[str, str] = {}
+    for version in (submission or {}).get("versions", []):
+        for number, receipt in enumerate(version.get("receipts", []), 1):
+            named.setdefault(
+                str(receipt["receipt_id"]),
+                f"receipt {number} of version {version['version']} ({receipt_words(receipt)})",
+            )
+
+    def words(match: re.Match[str]) -> str:
+        return named.get(match.group(1), "a receipt")
+
+    return _RECEIPT_ID.sub(words, detail)
+
+
+def receipt_words(receipt: dict[str, Any]) -> str:
+    """What a receipt is, in words: "Taxi Co, £43.21, 5 March 2026"."""
+    parts = [
+        str(receipt.get("payee") or ""),
+        money(receipt.get("amount_pence")),
+        long_date(receipt.get("date")),
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+def can_accept(status: str, latest: dict[str, Any] | None) -> bool:
+    """A version can be accepted while it is with the department: not once it has been
+    returned to the filer (their next version is the one to decide on)."""
+    return latest is not None and not latest.get("returned") and status in ACCEPTABLE
+
+
+def can_return(status: str, latest: dict[str, Any] | None) -> bool:
+    """As can_accept: a version returned already cannot be returned again."""
+    return latest is not None and not latest.get("returned") and status not in SETTLED
+
+
+def reason_view(reason: dict[str, Any]) -> dict[str, str]:
     return {"code": reason["code"], "words": reason_words(reason["code"]), **reason}
 
 
-def _outcome(receipt: dict[str, Any], latest: dict[str, Any], status: str) -> str:
+def receipt_outcome(receipt: dict[str, Any], latest: dict[str, Any], status: str) -> str:
     """What became of a receipt of the latest version, as far as intake and cycles know."""
     if status == "accepted":
         return "Accepted"
@@ -107,7 +156,13 @@ def _outcome(receipt: dict[str, Any], latest: dict[str, Any], status: str) -> st
     return "Not decided yet"
 
 
-def _receipt(number: int, receipt: dict[str, Any], base: str, outcome: str) -> dict[str, Any]:
+POSSIBLE_DUPLICATE = "POSSIBLE_DUPLICATE"
+
+
+def receipt_view(number: int, receipt: dict[str, Any], base: str, outcome: str) -> dict[str, Any]:
+    """One receipt as the caseworker pages show it; one flagged as a possible duplicate
+    links to its side-by-side comparison (pages.compare)."""
+    possible_duplicate = any(f["code"] == POSSIBLE_DUPLICATE for f in receipt.get("flags", []))
     return {
         **receipt,
         "number": number,
@@ -116,9 +171,13 @@ def _receipt(number: int, receipt: dict[str, Any], base: str, outcome: str) -> d
         "size": file_size(receipt["size_bytes"]),
         "viewer": viewer(receipt["media_type"]),
         "file_url": f"{base}/receipts/{segment(receipt['receipt_id'])}/file",
-        "reasons": [_reason(r) for r in receipt.get("return_reasons", [])],
-        "flags": [_reason(r) for r in receipt.get("flags", [])],
+        "reasons": [reason_view(r) for r in receipt.get("return_reasons", [])],
+        "flags": [reason_view(r) for r in receipt.get("flags", [])],
         "reading": reading_view(receipt.get("reading"), receipt["amount_pence"]),
+        "possible_duplicate": possible_duplicate,
+        "compare_url": f"{base}/receipts/{segment(receipt['receipt_id'])}/compare"
+        if possible_duplicate
+        else None,
     }
 
 

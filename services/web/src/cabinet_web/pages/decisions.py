@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from cabinet_web.backend import Apis, Refused, segment
@@ -22,7 +22,13 @@ from cabinet_web.casework import (
 from cabinet_web.forms import Problems
 from cabinet_web.obligations import intake_obligation
 from cabinet_web.pages.case import SECTION, load_case, read_obligation
-from cabinet_web.reason_codes import RECEIPT_REASONS, SUBMISSION_REASONS, reason_items
+from cabinet_web.reason_codes import (
+    FILER_SENTENCES,
+    RECEIPT_REASONS,
+    SUBMISSION_REASONS,
+    choice_words,
+    reason_items,
+)
 from cabinet_web.sessions import CaseworkerUser
 from cabinet_web.templating import render
 
@@ -262,14 +268,22 @@ async def extend(
 RETURN_TITLE = "Return to the filer"
 
 
+def receipt_reason_choices() -> list[dict[str, str]]:
+    """The reasons a caseworker may give for returning one receipt, as radios: a person's
+    reasons say what the filer will read."""
+    return [
+        {
+            "code": code,
+            "text": choice_words(code),
+            "hint": f"The filer reads: {FILER_SENTENCES[code]}" if code in FILER_SENTENCES else "",
+        }
+        for code in RECEIPT_REASONS
+    ]
+
+
 def _return_context(case: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
     return {
-        "receipt_reason_items": {
-            r["number"]: reason_items(
-                RECEIPT_REASONS, values.get(f"receipt-{r['number']}-reason", ""), "Select a reason"
-            )
-            for r in case["receipts"]
-        },
+        "receipt_reason_choices": receipt_reason_choices(),
         "submission_reason_items": reason_items(
             SUBMISSION_REASONS,
             values.get("submission-reason", ""),
@@ -289,10 +303,19 @@ def _return_page(
 
 
 @router.get("/queue/{obligation_id}/return")
-async def return_page(request: Request, obligation_id: str, case: Case) -> Response:
+async def return_page(
+    request: Request,
+    obligation_id: str,
+    case: Case,
+    chosen: Annotated[int | None, Query(alias="receipt")] = None,
+) -> Response:
+    """The return form; `receipt` (a receipt's number, from the comparison of a possible
+    duplicate) comes chosen to be returned."""
     if not case["can_return"]:
         return _back_to_case(obligation_id)
     values = {"version": str(case["latest"]["version"])}
+    if case["receipts_returnable"] and any(r["number"] == chosen for r in case["receipts"]):
+        values[f"receipt-{chosen}-decision"] = "return"
     # A flagged receipt comes with its flag as the reason and the note, for the
     # caseworker to keep, change or ignore (accepting it).
     for receipt in case["receipts"]:

@@ -1,15 +1,17 @@
 """The operators' dashboard: for one period of one form type, how many obligations are in
-each status (a chart drawn on the server, and the same figures in a table), and the
-obligations overdue or escalated, each with a link to its workflow in Temporal."""
+each status (a chart drawn on the server, and the same figures in a table, each count a
+link to the obligations behind it), and the obligations overdue or escalated, each with a
+link to its workflow in Temporal."""
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from cabinet_web.backend import Apis, DepartmentApi
+from cabinet_web.backend import Apis, DepartmentApi, NotFound
 from cabinet_web.filer_register import filer_names
-from cabinet_web.formatting import LONDON
+from cabinet_web.formatting import LONDON, STATUSES, status_tag
 from cabinet_web.sessions import OperatorUser
 from cabinet_web.status_chart import bar_chart, percent, status_bars
 from cabinet_web.templating import render
@@ -19,6 +21,8 @@ router = APIRouter()
 LATE_STATUSES = ("overdue", "escalated")
 # Rows of the overdue list fetched for each status; a period with more says how many.
 LATE_LIMIT = 1000
+# Obligations a page of one status's list.
+PAGE_SIZE = 50
 
 
 @router.get("/dashboard")
@@ -73,7 +77,12 @@ async def dashboard(
             status_bars(counts), chart_id="status-chart", title=f"Obligations by status, {name}"
         ),
         "status_rows": [
-            {"status": status, "count": count, "percent": percent(count, total)}
+            {
+                "status": status,
+                "count": count,
+                "percent": percent(count, total),
+                "href": status_list_href(shown, status) if count else None,
+            }
             for status, count in counts
         ],
         "late": [
@@ -87,6 +96,68 @@ async def dashboard(
         "late_total": late_total,
     }
     return render(request, "operator/dashboard.html", context)
+
+
+def status_list_href(period: dict[str, Any], status: str, after: str | None = None) -> str:
+    """The list of one period's obligations in one status."""
+    query = {"form-type": period["form_type_id"], "period": period["period_key"], "status": status}
+    if after:
+        query["after"] = after
+    return "/dashboard/obligations?" + urlencode(query)
+
+
+@router.get("/dashboard/obligations")
+async def obligations_in_status(
+    request: Request,
+    user: OperatorUser,
+    apis: Apis,
+    form_type: Annotated[str, Query(alias="form-type", max_length=200)] = "",
+    period: Annotated[str, Query(alias="period", max_length=200)] = "",
+    status: Annotated[str, Query(alias="status", max_length=50)] = "",
+    after: Annotated[str | None, Query(alias="after", max_length=200)] = None,
+) -> Response:
+    """The obligations behind one of the dashboard's counts: one period of one form type in
+    this department, in one status, in filer order, PAGE_SIZE at a time."""
+    if status not in STATUSES:
+        raise NotFound(status)
+    cycles = apis.cycles(user.department_id)
+    periods: list[dict[str, Any]] = await cycles.get("/periods")
+    shown = next(
+        (p for p in periods if p["form_type_id"] == form_type and p["period_key"] == period),
+        None,
+    )
+    if shown is None:
+        raise NotFound(period)
+    fetched: list[dict[str, Any]] = await cycles.get(
+        "/obligations",
+        form_type_id=form_type,
+        period_key=period,
+        status=status,
+        limit=PAGE_SIZE + 1,
+        after_filer_id=after or None,
+    )
+    page, more = fetched[:PAGE_SIZE], len(fetched) > PAGE_SIZE
+    counted = await cycles.get(
+        "/obligations/status-counts", form_type_id=form_type, period_key=period
+    )
+    count = next((c["count"] for c in counted["counts"] if c["status"] == status), 0)
+    filers = {o["filer_id"] for o in page}
+    names = await filer_names(apis, user.department_id, including=filers) if page else {}
+    name = f"{shown['form_type_name']}, {shown['period_key']}"
+    words = status_tag(status)["text"]
+    context = {
+        "title": f"{words}: {name}",
+        "section": "dashboard",
+        "name": name,
+        "words": words,
+        "count": count,
+        "first": after is None,
+        "dashboard_href": "/dashboard?" + urlencode({"form-type": form_type, "period": period}),
+        "first_page_href": status_list_href(shown, status),
+        "next_href": status_list_href(shown, status, page[-1]["filer_id"]) if more else None,
+        "obligations": [{**o, "filer_name": names.get(o["filer_id"], o["filer_id"])} for o in page],
+    }
+    return render(request, "operator/obligations.html", context)
 
 
 async def _late(
