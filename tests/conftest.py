@@ -7,7 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from cabinet_common import supervision
 from tests.postgres_support import ScratchCluster, running_cluster
+
+
+@pytest.fixture(autouse=True)
+def supervised_loops_fail_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A supervised loop run inside the test process (Messaging, the worker) that dies ends
+    its process by SIGTERM in production; here that would kill pytest and every test after
+    it, so the death fails the test that caused it instead."""
+    deaths: list[list[str]] = []
+    monkeypatch.setattr(
+        supervision, "stop_process", lambda: deaths.append(list(supervision.dead_loops))
+    )
+    yield
+    assert not deaths, f"supervised loops died in this test: {deaths[-1]} (their log says why)"
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,9 @@
 """Kafka clients configured the way every Cabinet process needs them."""
 
+import asyncio
 import contextlib
+import ssl
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -16,10 +19,50 @@ from cabinet_common.settings import CommonSettings
 REDRIVES_TOPIC = "dead-letter.redriven.v1"
 
 
+class KafkaCredentialsError(RuntimeError):
+    """SASL is configured without a username or password."""
+
+
+def client_options(settings: CommonSettings) -> dict[str, Any]:
+    """What every Kafka client of Cabinet (producers, consumers, admin clients, the tools)
+    connects with: the bootstrap servers and, under SASL, the deployable's principal."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return options
+    password = (
+        settings.kafka_password_file.read_text().strip()
+        if settings.kafka_password_file is not None
+        else settings.kafka_password.get_secret_value()
+        if settings.kafka_password is not None
+        else None
+    )
+    if not settings.kafka_username or not password:
+        raise KafkaCredentialsError(
+            f"CABINET_KAFKA_SECURITY_PROTOCOL={settings.kafka_security_protocol} needs"
+            " CABINET_KAFKA_USERNAME and CABINET_KAFKA_PASSWORD_FILE (or CABINET_KAFKA_PASSWORD)"
+        )
+    options |= {
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_username,
+        "sasl_plain_password": password,
+    }
+    if settings.kafka_security_protocol == "SASL_SSL":
+        cafile = str(settings.kafka_ca_file) if settings.kafka_ca_file else None
+        options["ssl_context"] = ssl.create_default_context(cafile=cafile)
+    return options
+
+
+def create_admin(settings: CommonSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(**client_options(settings))
+
+
 def create_producer(settings: CommonSettings, client_id: str) -> AIOKafkaProducer:
     # Idempotent: a retried send after a lost ack is written once.
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -39,10 +82,24 @@ async def started_producer(settings: CommonSettings, client_id: str) -> AIOKafka
     return producer
 
 
+async def watch_producer(producer: AIOKafkaProducer) -> None:
+    """Wait on the producer's sender, which aiokafka ends for good on an error it cannot
+    recover from (OutOfOrderSequenceNumber when a restarted broker has lost the idempotent
+    producer's last writes; ProducerFenced); every send after that fails the same way.
+    Raises that error: run it supervised, so the process restarts with a new producer.
+
+    Waits without awaiting the task itself: cancelling a task that awaits another cancels
+    that one too, and aiokafka's sender returns normally when cancelled, so stopping the
+    watch would stop the producer and look like the sender ending."""
+    sender = producer._sender.sender_task
+    await asyncio.wait([sender])
+    sender.result()
+
+
 def create_consumer(settings: CommonSettings, group_id: str) -> AIOKafkaConsumer:
     """Subscribed by EventConsumer.subscribe, with its rebalance listener."""
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         group_id=group_id,
         client_id=group_id,
         enable_auto_commit=False,
@@ -74,13 +131,23 @@ def _topic_configs(settings: CommonSettings) -> dict[str, dict[str, str]]:
     return configs
 
 
-async def ensure_topics(settings: CommonSettings) -> None:
+async def ensure_topics(settings: CommonSettings, *, create: bool | None = None) -> None:
     """Create every event topic, its dead-letter sibling and the re-drive log, and set the
     dead letters' retention (also on topics that already exist, so a changed setting or a
-    topic the broker auto-created with its default retention is put right)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    topic the broker auto-created with its default retention is put right).
+
+    A client that authenticates (SASL) is a deployable whose ACLs allow no topic
+    administration: the topics are the administrator's (the devstack's admin principal,
+    Strimzi's KafkaTopics), so it only checks that Kafka answers and accepts it, unless
+    create says otherwise."""
+    if create is None:
+        create = settings.kafka_security_protocol == "PLAINTEXT"
+    admin = create_admin(settings)
     await admin.start()
     try:
+        if not create:
+            await admin.list_topics()
+            return
         configs = _topic_configs(settings)
         existing = set(await admin.list_topics())
         missing = [
