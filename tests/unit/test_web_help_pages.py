@@ -12,6 +12,7 @@ from cabinet_devstack.web_accounts import Account, save_accounts
 from cabinet_web.accounts import Role
 from cabinet_web.app import create_app
 from cabinet_web.settings import WebSettings
+from tests.unit.test_web_sign_in import sign_in
 from tests.unit.web_support import PASSWORD
 
 
@@ -45,3 +46,15 @@ def test_help_and_forgotten_password_pages_give_the_contact_details(web: TestCli
     sign_in = web.get("/sign-in").text
     assert 'href="/forgotten-password"' in sign_in
     assert 'href="/help"' in sign_in  # in every page's footer
+
+
+def test_a_signed_in_user_keeps_their_navigation_on_the_pages_for_everyone(
+    web: TestClient,
+) -> None:
+    for path in ("/help", "/forgotten-password", "/accessibility"):
+        assert 'href="/sign-out"' not in web.get(path).text, path
+    assert sign_in(web, "filer-1").startswith("/")
+    for path in ("/help", "/forgotten-password", "/accessibility"):
+        page = web.get(path)
+        assert page.status_code == 200, path
+        assert 'href="/sign-out"' in page.text, path

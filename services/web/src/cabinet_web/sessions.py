@@ -118,6 +118,18 @@ async def current_user(request: Request, session: DbSession) -> CurrentUser:
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
 
 
+async def optional_user(request: Request, session: DbSession) -> CurrentUser | None:
+    """On a page anyone may open: the signed-in user, so its header shows their
+    navigation and "Sign out"; None for a visitor."""
+    try:
+        return await current_user(request, session)
+    except SignInRequired:
+        return None
+
+
+MaybeSignedIn = Annotated[CurrentUser | None, Depends(optional_user)]
+
+
 class NoAccess(Exception):
     """Staff on a page for another role: told they have no access to it (403)."""
 

@@ -6,23 +6,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from cabinet_web.sessions import MaybeSignedIn
 from cabinet_web.templating import render
 
 router = APIRouter()
 
 
 @router.get("/accessibility")
-async def accessibility_statement(request: Request) -> Response:
+async def accessibility_statement(request: Request, _: MaybeSignedIn) -> Response:
     return render(request, "accessibility.html", {"title": "Accessibility statement"})
 
 
 @router.get("/help")
-async def help_page(request: Request) -> Response:
+async def help_page(request: Request, _: MaybeSignedIn) -> Response:
     return render(request, "help.html", {"title": "Help and contact", **contact(request)})
 
 
 @router.get("/forgotten-password")
-async def forgotten_password(request: Request) -> Response:
+async def forgotten_password(request: Request, _: MaybeSignedIn) -> Response:
     return render(
         request,
         "forgotten_password.html",
