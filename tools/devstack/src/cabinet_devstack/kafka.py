@@ -30,7 +30,7 @@ from aiokafka.protocol.admin import CreateAclsRequest
 
 from cabinet_common.messaging.acls import acls, principals
 from cabinet_common.settings import CommonSettings
-from cabinet_devstack.processes import ManagedProcess, start_detached
+from cabinet_devstack.processes import ManagedProcess, port_open, start_detached
 
 JVM_OPTS = [
     "-Xms256m",
@@ -300,7 +300,10 @@ def wait_kafka_ready(
             if state_dir is None:
                 if broker_count(port) > 0:
                     return
-            elif asyncio.run(_broker_count(admin_options(state_dir, port))) > 0:
+            # The port first: aiokafka logs an error line for every refused connection.
+            elif port_open("127.0.0.1", port) and (
+                asyncio.run(_broker_count(admin_options(state_dir, port))) > 0
+            ):
                 return
         except Exception:  # not up yet: refused, closed, timed out
             pass
