@@ -9,7 +9,13 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from cabinet_common.receipt_files import FileProblem, FileProblemCode
-from cabinet_intake.file_checks import MAX_IMAGE_PIXELS, MAX_PDF_PAGES, inspect_file
+from cabinet_intake.file_checks import (
+    MAX_IMAGE_PIXELS,
+    MAX_PDF_PAGES,
+    SETTLED_AT_FIRST_LOOK_MAX_BYTES,
+    inspect_file,
+    settled_at_first_look,
+)
 from tests import receipt_files
 from tests.unit.intake_support import line, running_intake
 
@@ -74,3 +80,33 @@ async def test_a_check_that_runs_out_of_time_is_refused_as_too_complex(tmp_path:
     problem = answer.json()
     assert problem["code"] == "FILE_TOO_COMPLEX"
     assert problem["errors"][0]["file_name"] == "slow.pdf"
+
+
+def test_a_small_csv_or_a_file_refused_at_once_is_settled_without_a_child_process() -> None:
+    csv = receipt_files.csv_file()
+    assert settled_at_first_look(csv, LIMIT) == inspect_file(csv, LIMIT) == "text/csv"
+    empty = settled_at_first_look(b"", LIMIT)
+    assert isinstance(empty, FileProblem)
+    assert empty.code == FileProblemCode.EMPTY
+    prose = settled_at_first_look(b"just some words", LIMIT)
+    assert isinstance(prose, FileProblem)
+    assert prose.code == FileProblemCode.CSV_NOT_READABLE
+
+
+def test_pdfs_images_and_large_files_are_left_to_the_bounded_check() -> None:
+    assert settled_at_first_look(receipt_files.pdf(), LIMIT) is None
+    assert settled_at_first_look(receipt_files.png(), LIMIT) is None
+    header, row = b"date,amount\n", b"2026-08-01,10.00\n"
+    large = header + row * (SETTLED_AT_FIRST_LOOK_MAX_BYTES // len(row) + 1)
+    assert inspect_file(large, LIMIT) == "text/csv"
+    assert settled_at_first_look(large, LIMIT) is None
+
+
+async def test_a_csv_is_taken_even_when_every_bounded_check_would_time_out(
+    tmp_path: Path,
+) -> None:
+    async with running_intake(tmp_path, file_check_timeout_s=0) as intake:
+        answer = await intake.submit(
+            [line("2026-08-01", 1000)], files=[receipt_files.csv_file()], file_names=["r.csv"]
+        )
+    assert answer.status_code == 202, answer.text

@@ -76,6 +76,11 @@ class BoundedPool:
             ["__main__", *main_name, *_console_script_module(), *preload]
         )
 
+    async def warm(self) -> None:
+        """Start the forkserver (it imports the main module and `preload`: seconds on a
+        busy machine) and fork one child, so the first real task does not wait for that."""
+        await self.run(os.getpid)
+
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """function(*args) in a child process; TaskTimedOut or TaskFailed if it did not
         finish within the limits. function and args must be picklable (module-level)."""

@@ -36,6 +36,7 @@ from cabinet_intake.file_checks import (
     inline_disposition,
     inspect_file,
     megabytes,
+    settled_at_first_look,
     too_complex,
 )
 from cabinet_intake.schemas import (
@@ -77,6 +78,9 @@ def _settings(request: Request) -> IntakeSettings:
 async def _inspect(pool: BoundedPool, content: bytes, max_bytes: int) -> str | FileProblem:
     """inspect_file off the event loop, in a child process with the pool's memory, CPU and
     time limits: a file that exhausts them is refused as too complex."""
+    settled = settled_at_first_look(content, max_bytes)
+    if settled is not None:
+        return settled
     try:
         return await pool.run(inspect_file, content, max_bytes)
     except TaskFailed:

@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,7 +31,9 @@ def create_app(settings: IntakeSettings, evidence: EvidenceStore | None = None) 
         settings.evidence_dir.mkdir(parents=True, exist_ok=True)
         async with service_runtime(settings, SCHEMA, "cabinet-intake", HANDLERS) as runtime:
             app.state.runtime = runtime
+            warming = asyncio.create_task(app.state.file_checks.warm())
             yield
+            warming.cancel()
 
     app = create_service_app("Cabinet intake", lifespan, settings.max_request_bytes)
 

@@ -6,7 +6,8 @@ pages, an image is decoded in full (Pillow) and may have at most MAX_IMAGE_PIXEL
 module reads.
 
 The API runs `inspect_file` in a bounded worker pool (cabinet_common.bounded): a child
-process with memory, CPU and time limits, so a hostile file never blocks the event loop.
+process with memory, CPU and time limits, so a hostile file never blocks the event loop;
+only a small file the first look settles (`settled_at_first_look`) is decided in-process.
 
 Each refusal carries a stable code and GOV.UK's wording for the file upload component."""
 
@@ -42,6 +43,7 @@ __all__ = [
     "inline_disposition",
     "inspect_file",
     "megabytes",
+    "settled_at_first_look",
 ]
 
 # pypdf logs (rather than raises) what it repairs; a refused file needs no log line.
@@ -51,6 +53,7 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 # more than enough); more is refused before it is decoded.
 MAX_IMAGE_PIXELS = 40_000_000
 MAX_PDF_PAGES = 1_000
+SETTLED_AT_FIRST_LOOK_MAX_BYTES = 64 * 1024
 
 
 def _too_many_pixels() -> FileProblem:
@@ -83,6 +86,17 @@ def inspect_file(content: bytes, max_bytes: int) -> str | FileProblem:
     if claimed == JPEG:
         return _check_image(content, "JPEG", JPEG)
     return claimed
+
+
+def settled_at_first_look(content: bytes, max_bytes: int) -> str | FileProblem | None:
+    """What inspect_file says, when the first look alone decides it for a small file (a
+    CSV, or refused at once): that look is a linear read, microseconds at this size, where
+    a child process costs milliseconds. None when the file has to be opened (a PDF or an
+    image) or is too large to look at in the service's own process."""
+    if len(content) > SETTLED_AT_FIRST_LOOK_MAX_BYTES:
+        return None
+    claimed = screen_file(content, max_bytes)
+    return None if claimed in (PDF, PNG, JPEG) else claimed
 
 
 def _unreadable() -> FileProblem:

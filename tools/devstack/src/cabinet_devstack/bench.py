@@ -5,6 +5,7 @@ Writes JSON and prints a table. A benchmark, never a test: nothing here asserts 
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,8 @@ from cabinet_devstack import kafka, postgres
 from cabinet_devstack.baseline import BaselineWorkflow, echo
 from cabinet_devstack.demo import seed_department
 from cabinet_devstack.load_filings import PERIOD, filing_body, receipt_csv
-from cabinet_devstack.processes import peak_rss_mb
+from cabinet_devstack.processes import peak_rss_mb, pid_of
+from cabinet_devstack.profiles import BENCH, cpu_used, profiled
 from cabinet_devstack.stack import BACKENDS, REPO_ROOT, Stack, StackConfig
 
 VISIBLE_WAIT_S = 900
@@ -185,9 +187,16 @@ class FilingPath:
         return time.perf_counter() - started
 
 
-async def end_to_end(config: StackConfig, count: int, concurrency: int) -> Measurement:
+async def end_to_end(
+    config: StackConfig,
+    count: int,
+    concurrency: int,
+    watch: contextlib.AbstractContextManager[object] | None = None,
+) -> Measurement:
+    """`watch` is entered for the filings only, after the department is seeded."""
     async with FilingPath(config, count) as path:
-        latencies, wall = await _bounded(count, concurrency, path.file)
+        with watch or contextlib.nullcontext():
+            latencies, wall = await _bounded(count, concurrency, path.file)
     return _measurement("end to end: submit -> acknowledgement", latencies, concurrency, wall)
 
 
@@ -295,15 +304,29 @@ async def run(
     fan_out_count: int,
     rate_per_s: float,
     steady_s: float,
+    pid_files: Mapping[str, Path],
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Unloaded (one at a time: the latency of one filing), loaded (throughput), a steady
     arrival rate (latency under a given load), and the time to open a quarter of
-    `fan_out_count` obligations."""
+    `fan_out_count` obligations. The loaded phases also record the CPU seconds each
+    process used, and with `profile_dir` the loaded end to end is profiled."""
     unloaded = min(count, 20)
     raw_one = await raw_baseline(config, unloaded, 1)
     e2e_one = await end_to_end(config, unloaded, 1)
-    raw = await raw_baseline(config, count, concurrency)
-    e2e = await end_to_end(config, count, concurrency)
+    cpu: dict[str, dict[str, Any]] = {"raw": {}, "end_to_end": {}}
+    with cpu_used(pid_files, cpu["raw"]):
+        raw = await raw_baseline(config, count, concurrency)
+    profiles: dict[str, Any] = {}
+
+    @contextlib.contextmanager
+    def watched() -> Iterator[None]:
+        with cpu_used(pid_files, cpu["end_to_end"]), contextlib.ExitStack() as also:
+            if profile_dir is not None:
+                also.enter_context(profiled(_python_pids(pid_files), profile_dir, profiles))
+            yield
+
+    e2e = await end_to_end(config, count, concurrency, watched())
     results = [raw_one, e2e_one, raw, e2e]
     failed: list[str] = []  # a later phase that fails does not lose the earlier figures
     if rate_per_s > 0 and steady_s > 0:
@@ -330,6 +353,8 @@ async def run(
             "unloaded": _ratios(raw_one, e2e_one),
             "loaded": _ratios(raw, e2e),
         },
+        "cpu_seconds_loaded": cpu,
+        "profiles_loaded_end_to_end": profiles or None,
         "quarter_fan_out": asdict(opening) if opening else None,
         "failed": failed,
         "table": _table(results)
@@ -340,8 +365,23 @@ async def run(
             if opening
             else ""
         )
-        + "".join(f"\nFAILED: {failure}" for failure in failed),
+        + "".join(f"\nFAILED: {failure}" for failure in failed)
+        + "".join(f"\n{_cpu_line(name, figures)}" for name, figures in cpu.items()),
     }
+
+
+def _python_pids(pid_files: Mapping[str, Path]) -> dict[str, int]:
+    """The Cabinet processes (not Kafka, Temporal or PostgreSQL) and this one."""
+    pids = {name: pid_of(path) for name, path in pid_files.items() if name not in _SERVERS}
+    return {BENCH: os.getpid(), **{name: pid for name, pid in pids.items() if pid is not None}}
+
+
+def _cpu_line(phase: str, figures: dict[str, Any]) -> str:
+    spent = ", ".join(f"{name} {s:g}" for name, s in figures["cpu_s"].items())
+    return (
+        f"CPU s, loaded {phase.replace('_', ' ')} ({figures['wall_s']} s wall, "
+        f"{figures['cpu_s_available']} available, {figures['cpu_s_total']} used): {spent}"
+    )
 
 
 # `make receipts-accuracy` writes its figures here: how fast receipts are read (OCR of
@@ -389,6 +429,8 @@ def bench_stack(state_dir: Path, backend: str, replicas: int, observability: boo
         replicas=replicas,
         database=backend,
         postgres_dir=postgres.scratch_directory() if backend == "postgres" else None,
+        # Measured as production runs it: every commit flushed to disk, as SQLite's are.
+        postgres_durable=True,
         traces_dir=state_dir / "traces" if observability else None,
     )
     if not observability:
@@ -426,10 +468,18 @@ def observability_overhead(
     }
 
 
+_SERVERS = ("kafka", "temporal", "postgres")
+
+
+def pid_files(stack: Stack) -> dict[str, Path]:
+    """Every process of the stack (PostgreSQL's only when it runs it)."""
+    names = [*stack.config.app_names, *_SERVERS]
+    return {name: stack.pid_file(name) for name in names if stack.pid_file(name).exists()}
+
+
 def peak_rss(stack: Stack) -> dict[str, float | None]:
     """Each process's peak resident memory so far (the kernel's high-water mark), in MB."""
-    names = [*stack.config.app_names, "kafka", "temporal"]
-    return {name: peak_rss_mb(stack.pid_file(name)) for name in names}
+    return {name: peak_rss_mb(path) for name, path in pid_files(stack).items()}
 
 
 def _rss_table(rss: dict[str, float | None]) -> str:
@@ -470,6 +520,11 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("bench-results/bench.json"))
     parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy profiles of each Python process during loaded end to end, here",
+    )
+    parser.add_argument(
         "--state-dir", type=Path, help="keep the stack's data and logs here (default: a temp dir)"
     )
     parser.add_argument(
@@ -499,6 +554,8 @@ def main() -> None:
                     args.fan_out,
                     args.rate,
                     args.steady_seconds,
+                    pid_files(stack),
+                    args.profile,
                 )
             )
             report["peak_rss_mb"] = peak_rss(stack)

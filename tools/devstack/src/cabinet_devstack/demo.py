@@ -65,14 +65,29 @@ def _wait_until_opened(
     """The quarter workflow opens obligations in batches, after the period is opened."""
     deadline = time.monotonic() + timeout_s
     while True:
-        obligations: list[dict[str, Any]] = cycles.get(
-            f"{department}/obligations", params={"period_key": period_key}
-        ).json()
+        obligations = _all_obligations(cycles, department, period_key)
         if len(obligations) >= count:
             return obligations
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {len(obligations)} of {count} obligations were opened")
         time.sleep(0.2)
+
+
+def _all_obligations(
+    cycles: httpx.Client, department: str, period_key: str
+) -> list[dict[str, Any]]:
+    """Every page of the period's obligations (the list is paged in filer order)."""
+    obligations: list[dict[str, Any]] = []
+    while True:
+        params = {"period_key": period_key, "limit": "5000"}
+        if obligations:
+            params["after_filer_id"] = obligations[-1]["filer_id"]
+        response = cycles.get(f"{department}/obligations", params=params)
+        response.raise_for_status()
+        page: list[dict[str, Any]] = response.json()
+        obligations.extend(page)
+        if len(page) < 5000:
+            return obligations
 
 
 def seed_demo(cycles_url: str, intake_url: str, auth: dict[str, str]) -> str:

@@ -178,6 +178,12 @@ def _read_pid(pid_path: Path) -> int | None:
         return None
 
 
+def pid_of(pid_path: Path) -> int | None:
+    """The pid in pid_path if that process is running."""
+    pid = _read_pid(pid_path)
+    return pid if pid is not None and _pid_alive(pid) else None
+
+
 def is_running(pid_path: Path) -> bool:
     pid = _read_pid(pid_path)
     return pid is not None and _pid_alive(pid) and _is_session_leader(pid)
@@ -215,3 +221,31 @@ def peak_rss_mb(pid_path: Path) -> float | None:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return None
+
+
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """/proc/PID/stat after the command name (which may hold spaces): field 3 onwards."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def session_cpu_seconds(pid_path: Path) -> float | None:
+    """CPU time (user and system) used so far by every process in the session the process
+    named by pid_path leads: the process and its children, e.g. PostgreSQL's backends.
+    None if it is not running."""
+    pid = _read_pid(pid_path)
+    leader = _stat_fields(pid) if pid is not None else None
+    if leader is None:
+        return None
+    session = leader[3]
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(entry.name)
+        if fields is not None and fields[3] == session:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -101,6 +101,9 @@ class StackConfig:
     postgres_port: int = 5433
     # Where the PostgreSQL cluster lives; state_dir/postgres unless set.
     postgres_dir: Path | None = None
+    # fsync on; by default only for the cluster under state_dir (a throwaway cluster under
+    # postgres_dir, for tests, need not survive a power cut).
+    postgres_durable: bool | None = None
     task_queue: str = "cabinet-obligations"
     # Consumers join their group in 1-3 s instead of ~5 s; for tests.
     fast_group_join: bool = False
@@ -169,8 +172,10 @@ class StackConfig:
     @property
     def postgres_cluster(self) -> postgres.Cluster:
         directory = self.postgres_dir or self.state_dir / "postgres"
-        # A throwaway cluster (tests) need not survive a power cut.
-        return postgres.Cluster(directory, self.postgres_port, durable=self.postgres_dir is None)
+        durable = self.postgres_durable
+        if durable is None:
+            durable = self.postgres_dir is None
+        return postgres.Cluster(directory, self.postgres_port, durable=durable)
 
     def database_url(self, service: str) -> str:
         if self.database == "postgres":
