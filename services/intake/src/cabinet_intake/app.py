@@ -13,6 +13,15 @@ from cabinet_intake.event_handlers import HANDLERS
 from cabinet_intake.migrations import SCHEMA
 from cabinet_intake.settings import IntakeSettings
 
+# What the file-check children use, imported once by their forkserver.
+FILE_CHECK_MODULES = [
+    "cabinet_intake.file_checks",
+    "pypdf",
+    "PIL.Image",
+    "PIL.PngImagePlugin",
+    "PIL.JpegImagePlugin",
+]
+
 
 def file_check_pool(settings: IntakeSettings) -> BoundedPool:
     """Where uploaded PDFs and images are opened: child processes, a few at once, each
@@ -22,7 +31,7 @@ def file_check_pool(settings: IntakeSettings) -> BoundedPool:
         memory_bytes=settings.file_check_memory_mb * 1024 * 1024,
         cpu_s=settings.file_check_cpu_s,
     )
-    return BoundedPool(settings.file_check_workers, limits, preload=["cabinet_intake.file_checks"])
+    return BoundedPool(settings.file_check_workers, limits, preload=FILE_CHECK_MODULES)
 
 
 def create_app(settings: IntakeSettings, evidence: EvidenceStore | None = None) -> FastAPI:

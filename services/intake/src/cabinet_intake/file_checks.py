@@ -15,11 +15,6 @@ import io
 import logging
 import warnings
 
-from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
-from pypdf.generic import DictionaryObject
-
 from cabinet_common.receipt_files import (
     ACCEPTED_MEDIA_TYPES,
     JPEG,
@@ -104,6 +99,12 @@ def _unreadable() -> FileProblem:
 
 
 def _check_pdf(content: bytes) -> str | FileProblem:
+    # Imported here: only the file-check children open files (their forkserver preloads
+    # pypdf and Pillow), and the service's own process is spared their memory.
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+    from pypdf.generic import DictionaryObject
+
     if b"%%EOF" not in content[-_PDF_TAIL_BYTES:]:
         return _unreadable()  # truncated: the end of the file is missing
     try:
@@ -145,6 +146,8 @@ def _too_many_pages() -> FileProblem:
 
 
 def _check_image(content: bytes, expected_format: str, media_type: str) -> str | FileProblem:
+    from PIL import Image, UnidentifiedImageError  # as in _check_pdf
+
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():
