@@ -34,6 +34,7 @@ def _unknown_user_hash() -> str:
     wrong password (made at the first such sign-in, not when the module is imported)."""
     return _hasher.hash("not a password anyone has")
 
+
 MIN_PASSWORD_LENGTH = 12
 
 
