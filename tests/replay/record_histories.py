@@ -19,9 +19,7 @@ change must still replay), put that commit's package first on the path:
 (the script prints which workflows module it ran). Committed so far:
 - before-check-digit: commit 139e064, acknowledgement references without a check digit;
 - check-digit: commit 4451925, references with a Luhn check digit behind
-  workflow.patched("reference-check-digit");
-- local-publish: the obligation scenarios with decisions published by local activities
-  (markers, no activity tasks) behind workflow.patched("local-publish").
+  workflow.patched("reference-check-digit").
 
 - 0.1.0 and every later release: all scenarios, recorded by `make release VERSION=...`
   from the workflows of that release (paper filings with channel and keyed_by, returns,

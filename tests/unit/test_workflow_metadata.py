@@ -69,9 +69,7 @@ async def test_the_temporal_ui_shows_what_the_obligation_is_and_where_it_stands(
             summaries = [
                 (await converter.decode([event.user_metadata.summary], [str]))[0]
                 async for event in handle.fetch_history_events()
-                # Publishes are local activities: their summaries are on the markers.
-                if event.HasField("marker_recorded_event_attributes")
-                and event.user_metadata.HasField("summary")
+                if event.HasField("activity_task_scheduled_event_attributes")
             ]
 
     assert await description.static_summary() == f"Acme Ltd: vat {row.period_key}, due 7 Feb 2027"

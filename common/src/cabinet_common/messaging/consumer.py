@@ -159,11 +159,6 @@ class EventConsumer:
                 await self._dead_letter(partition, record, f"invalid event: {error}")
                 continue
             events.setdefault(event.id, (record, event))  # a repeat in the same batch
-        handler = self._handlers[partition.topic]
-        if not isinstance(handler, CallThenRecord):
-            # Each transaction skips what is processed already: no read before it.
-            await self._apply_all(partition, handler, list(events.values()))
-            return
         done: set[str] = set()
 
         async def read_done() -> None:
@@ -174,23 +169,19 @@ class EventConsumer:
         await self._until_done(partition, read_done)
         todo = [pair for event_id, pair in events.items() if event_id not in done]
         self.telemetry.done(partition, "duplicate", len(events) - len(todo))
-        lanes: dict[str, list[tuple[Record, Event]]] = {}
-        for record, event in todo:
-            lanes.setdefault(event.key, []).append((record, event))
-        await asyncio.gather(*(self._lane(partition, handler, lane) for lane in lanes.values()))
-
-    async def _apply_all(
-        self, partition: TopicPartition, handler: Handler, todo: list[tuple[Record, Event]]
-    ) -> None:
-        """Database-only effects: the batch in one transaction, else one event at a time."""
-        if len(todo) > 1:
-            duplicates = await self._apply_together(handler, [e for _, e in todo])
-            if duplicates is not None:
-                self.telemetry.done(partition, "duplicate", duplicates)
-                self.telemetry.done(partition, "processed", len(todo) - duplicates)
-                return
-        for record, event in todo:
-            await self.handle(partition, record, partial(self._apply, handler, event))
+        if not todo:
+            return
+        handler = self._handlers[partition.topic]
+        if isinstance(handler, CallThenRecord):
+            lanes: dict[str, list[tuple[Record, Event]]] = {}
+            for record, event in todo:
+                lanes.setdefault(event.key, []).append((record, event))
+            await asyncio.gather(*(self._lane(partition, handler, lane) for lane in lanes.values()))
+        elif len(todo) > 1 and await self._apply_together(handler, [e for _, e in todo]):
+            self.telemetry.done(partition, "processed", len(todo))
+        else:
+            for record, event in todo:
+                await self.handle(partition, record, partial(self._apply, handler, event))
 
     async def _lane(
         self,
@@ -203,25 +194,24 @@ class EventConsumer:
             await self.handle(partition, record, partial(self._call_then_record, handler, event))
 
     async def handle(
-        self,
-        partition: TopicPartition,
-        record: Record,
-        step: Callable[[], Awaitable[bool | None]],
+        self, partition: TopicPartition, record: Record, step: Callable[[], Awaitable[None]]
     ) -> None:
-        """One record's processing, retried until it is done or found to be poison. A step
-        that returns False found the record processed before."""
+        """One record's processing, retried until it is done or found to be poison."""
         try:
-            fresh = await self._until_done(partition, step)
+            await self._until_done(partition, step)
         except Exception as error:  # _until_done lets only poison through
             await self._dead_letter(partition, record, f"rejected: {error}")
             return
-        self.telemetry.done(partition, "duplicate" if fresh is False else "processed")
+        self.telemetry.done(partition, "processed")
 
-    async def _until_done(self, partition: TopicPartition, step: Callable[[], Awaitable[T]]) -> T:
+    async def _until_done(
+        self, partition: TopicPartition, step: Callable[[], Awaitable[None]]
+    ) -> None:
         attempt = 0
         while True:
             try:
-                return await step()
+                await step()
+                return
             except Exception as error:
                 if is_poison(error):
                     raise
@@ -244,10 +234,9 @@ class EventConsumer:
                     )
                 await asyncio.sleep(delay)
 
-    async def _apply_together(self, handler: Handler, events: list[Event]) -> int | None:
-        """Database-only effects of a whole batch in one transaction: how many were
-        processed before (and skipped), or None (and nothing written) if any of them
-        fails, so the caller goes one by one and finds the culprit."""
+    async def _apply_together(self, handler: Handler, events: list[Event]) -> bool:
+        """Database-only effects of a whole batch in one transaction; False (and nothing
+        written) if any of them fails, so the caller goes one by one and finds the culprit."""
         try:
             async with self._sessions.begin() as session:
                 done = await processed_among(session, self._name, (e.id for e in events))
@@ -258,18 +247,16 @@ class EventConsumer:
                         mark_processed(session, self._name, event.id)
         except Exception as error:
             log.info("batch failed; one event at a time", events=len(events), error=repr(error))
-            return None
-        return len(done)
+            return False
+        return True
 
-    async def _apply(self, handler: Handler, event: Event) -> bool:
-        """The event's effect and its processed_events row; False if it had them already."""
+    async def _apply(self, handler: Handler, event: Event) -> None:
         async with self._sessions.begin() as session:
             if await processed_among(session, self._name, [event.id]):
-                return False
+                return
             with self.telemetry.span(event):
                 await handler(session, event)
             mark_processed(session, self._name, event.id)
-        return True
 
     async def _call_then_record(self, handler: CallThenRecord[Any], event: Event) -> None:
         with self.telemetry.span(event):

@@ -8,9 +8,9 @@ recorded (who, when, why) and published for the audit trail."""
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -58,7 +58,6 @@ with workflow.unsafe.imports_passed_through():
         StatusChanges,
     )
 
-Notice = TypeVar("Notice")
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
@@ -78,11 +77,6 @@ AWAITING_FILING = frozenset(
 # recorded before it replay with the reference they issued then.
 PATCH_CHECK_DIGIT_REFERENCE = "reference-check-digit"
 PATCH_DUE_DAY_SEARCH_ATTRIBUTE = "due-day-search-attribute"
-# Decisions are published by local activities from this change on: run by the worker in
-# the workflow task and recorded as markers, with no activity task through the server
-# (a filing made three; the server did a third of its work for them). Histories recorded
-# before it replay with the activities they scheduled.
-PATCH_LOCAL_PUBLISH = "local-publish"
 
 
 def acknowledgement_reference(obligation_id: str, submission_id: str, version: int) -> str:
@@ -437,7 +431,7 @@ class ObligationWorkflow:
             actor,
             submission_version=checked.version,
         )
-        await self._publish(
+        await workflow.execute_activity_method(
             ObligationActivities.publish_acknowledgement,
             summary=f"Publish acknowledgement {acknowledgement.reference} of version "
             f"{checked.version}",
@@ -446,6 +440,8 @@ class ObligationWorkflow:
                 acknowledgement=acknowledgement,
                 trace_context=self._trace_context,
             ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
         )
 
     async def _return(
@@ -465,7 +461,7 @@ class ObligationWorkflow:
             reasons=[*reasons, *(r for receipt in returned_receipts for r in receipt.reasons)],
             submission_version=version,
         )
-        await self._publish(
+        await workflow.execute_activity_method(
             ObligationActivities.publish_return,
             summary=f"Publish the return of version {version}",
             arg=ReturnNotice(
@@ -477,6 +473,8 @@ class ObligationWorkflow:
                 returned_at=workflow.now(),
                 trace_context=self._trace_context,
             ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
         )
 
     async def _send_reminder(self, days: int, now: datetime) -> None:
@@ -497,33 +495,12 @@ class ObligationWorkflow:
         if not self._unpublished:
             return
         changes, self._unpublished = self._unpublished, []
-        await self._publish(
+        await workflow.execute_activity_method(
             ObligationActivities.publish_status_changes,
             summary=f"Publish {len(changes)} status change(s) for the audit trail",
             arg=StatusChanges(
                 obligation=self._obligation, changes=changes, trace_context=self._trace_context
             ),
-        )
-
-    async def _publish(
-        self,
-        activity: Callable[[ObligationActivities, Notice], Awaitable[None]],
-        summary: str,
-        arg: Notice,
-    ) -> None:
-        if workflow.patched(PATCH_LOCAL_PUBLISH):
-            await workflow.execute_local_activity_method(
-                activity,
-                arg,
-                summary=summary,
-                start_to_close_timeout=PUBLISH_TIMEOUT,
-                retry_policy=PUBLISH_RETRY,
-            )
-            return
-        await workflow.execute_activity_method(
-            activity,
-            arg,
-            summary=summary,
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
         )
