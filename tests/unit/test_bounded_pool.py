@@ -9,6 +9,7 @@ import sys
 import types
 
 import pytest
+import structlog.testing
 
 from cabinet_common import bounded
 from cabinet_common.bounded import BoundedPool, Limits, TaskFailed, TaskTimedOut
@@ -33,6 +34,18 @@ async def test_a_task_that_overruns_is_killed_with_the_programs_it_started(
     assert not await asyncio.to_thread(os.path.exists, marker)
     # Nothing is left behind: the next task runs (with time to start on a loaded machine).
     assert await BoundedPool(workers=1).run(add, 1, 1) == 2
+
+
+async def test_a_failed_warm_up_is_logged_and_the_pool_still_runs_tasks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = BoundedPool(workers=1)
+    monkeypatch.setattr(pool, "_run_blocking", lambda function, args: fail())
+    with structlog.testing.capture_logs() as logs:
+        await pool.warm()
+    assert [entry["event"] for entry in logs] == ["bounded_pool_warm_up_failed"]
+    monkeypatch.undo()
+    assert await pool.run(add, 1, 1) == 2
 
 
 async def test_a_task_over_its_memory_limit_fails_cleanly() -> None:

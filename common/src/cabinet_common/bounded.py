@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
 
+import structlog
+
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 class TaskFailed(Exception):
@@ -78,8 +81,12 @@ class BoundedPool:
 
     async def warm(self) -> None:
         """Start the forkserver (it imports the main module and `preload`: seconds on a
-        busy machine) and fork one child, so the first real task does not wait for that."""
-        await self.run(os.getpid)
+        busy machine) and fork one child, so the first real task does not wait for that.
+        Best effort: a failure is logged, and the first real task starts the forkserver."""
+        try:
+            await self.run(os.getpid)
+        except Exception as error:
+            log.warning("bounded_pool_warm_up_failed", error=str(error))
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """function(*args) in a child process; TaskTimedOut or TaskFailed if it did not
