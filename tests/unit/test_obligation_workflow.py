@@ -9,6 +9,7 @@ timer-driven life is in test_obligation_lifecycle.py.
 
 import asyncio
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +49,7 @@ from cabinet_common.quarter_workflow import QuarterTallies
 from cabinet_common.reasons import to_proto
 from cabinet_common.references import is_valid_reference
 from cabinet_workflows.obligation.workflows import acknowledgement_reference
+from cabinet_workflows.worker import build_worker
 from tests.temporal_support import (
     ACCEPTED,
     CASEWORKER,
@@ -190,6 +192,22 @@ async def test_accepted_submission_is_acknowledged_once_and_closes_accepted_on_t
     assert statuses(final) == [OPEN, SUBMITTED, CHECKING, ACCEPTED]
     assert_published_whole_history(activities, final)
     assert activities.reminders == []
+
+
+async def test_a_worker_that_keeps_no_workflow_in_memory_still_acknowledges_once(
+    env: WorkflowEnvironment, obligation: ObligationInput, activities: FakeObligationActivities
+) -> None:
+    """The worker's workflow cache is bounded (workflow_cache_size): an evicted obligation
+    is replayed from its history at its next task. With no cache at all every task is."""
+    queue = f"uncached-{uuid.uuid4()}"
+    async with build_worker(env.client, activities, queue, cache_size=0):
+        handle = await start_obligation(env, queue, obligation)
+        await received(handle, 1)
+        await eventually(handle, lambda s: s.status == SUBMITTED, activities)
+        await check_result(handle, checked(1))
+        accepted = await eventually(handle, lambda s: s.status == ACCEPTED, activities)
+    assert statuses(accepted) == [OPEN, SUBMITTED, CHECKING, ACCEPTED]
+    assert len(activities.acknowledgements) == 1
 
 
 async def test_a_paper_return_says_so_in_its_history_and_its_acknowledgement(

@@ -47,11 +47,13 @@ def build_worker(
     activities: ObligationActivities,
     task_queue: str,
     deployment: WorkerDeploymentConfig | None = None,
+    cache_size: int = WorkerSettings.model_fields["workflow_cache_size"].default,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         deployment_config=deployment,
+        max_cached_workflows=cache_size,
         workflows=[ObligationWorkflow, QuarterWorkflow, ScheduledPeriodOpening],
         activities=[
             activities.publish_acknowledgement,
@@ -73,7 +75,10 @@ async def run(settings: WorkerSettings) -> None:
     activities = ObligationActivities(producer, MailFolder(settings.mail_dir))
     queues = (settings.obligation_task_queue, settings.quarter_task_queue)
     deployment = deployment_config(settings)
-    workers = [build_worker(client, activities, queue, deployment) for queue in queues]
+    workers = [
+        build_worker(client, activities, queue, deployment, settings.workflow_cache_size)
+        for queue in queues
+    ]
     log.info(
         "worker.polling",
         task_queues=list(queues),
