@@ -1,5 +1,7 @@
 """Every error answer is an RFC 9457 problem document, and each service's OpenAPI says so."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -7,8 +9,12 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
+from sqlalchemy import AsyncAdaptedQueuePool, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from cabinet_common import problems
+from cabinet_common.database import session_factory
+from cabinet_common.service import DbSession, ServiceRuntime, create_service_app
 from cabinet_cycles.app import create_app as create_cycles
 from cabinet_cycles.settings import CyclesSettings
 from cabinet_intake.app import create_app as create_intake
@@ -195,3 +201,34 @@ def test_a_405_names_every_documented_method_of_the_path() -> None:
     assert one.headers["content-type"] == problems.MEDIA_TYPE
     assert imported.status_code == 405
     assert imported.headers["allow"] == "POST"
+
+
+def test_a_service_out_of_database_connections_is_busy_not_broken() -> None:
+    @asynccontextmanager
+    async def no_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = create_service_app("Busy", no_lifespan, max_request_bytes=1024)
+    engine = create_async_engine(
+        "sqlite+aiosqlite://",
+        poolclass=AsyncAdaptedQueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.1,
+    )
+    app.state.runtime = ServiceRuntime(engine, session_factory(engine))
+
+    @app.get("/filings")
+    async def filings(session: DbSession) -> None:
+        async with engine.connect():  # the pool's only connection, busy elsewhere
+            await session.execute(text("SELECT 1"))
+
+    answer = TestClient(app, raise_server_exceptions=False).get("/filings")
+    assert (answer.status_code, answer.json()["code"], answer.headers["retry-after"]) == (
+        503,
+        "SERVICE_BUSY",
+        "5",
+    )
+    assert "QueuePool" not in answer.text
+    documented = app.openapi()["paths"]["/filings"]["get"]["responses"]["503"]
+    assert "Retry-After" in documented["headers"]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp
 
@@ -28,7 +29,7 @@ from cabinet_common.migrations import ServiceSchema, check_at_head, migrate
 from cabinet_common.observability.http import HttpMetrics
 from cabinet_common.observability.metrics import Refresher, render
 from cabinet_common.observability.tracing import configure_tracing
-from cabinet_common.problems import Problem
+from cabinet_common.problems import Problem, answers
 from cabinet_common.problems import install as install_problems
 from cabinet_common.safe_json import StrictJson
 from cabinet_common.settings import DatabaseSettings, ServiceSettings
@@ -87,6 +88,18 @@ def runtime_of(request: Request) -> ServiceRuntime:
     return runtime
 
 
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+@answers(
+    {
+        503: {
+            "description": "Busy: no database connection came free in time; send the same "
+            "request again after Retry-After (with the same Idempotency-Key, if any)",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        }
+    }
+)
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with runtime_of(request).sessions() as session:
         yield session
@@ -128,12 +141,25 @@ def create_service_app(
     Infinity refused with a 422 (cabinet_common.safe_json)."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     install_problems(app)
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
     # Added last, run first: the body is bounded before StrictJson reads it.
     app.add_middleware(StrictJson)
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
     app.include_router(health_router)
     observe(app)
     return app
+
+
+async def _on_pool_timeout(request: Request, error: Exception) -> Response:
+    """Every pooled connection stayed busy past the pool's timeout: the service is
+    overloaded, not broken. A 503 with Retry-After tells a client to come back, where a 500
+    would say something is wrong."""
+    return Problem(
+        503,
+        "SERVICE_BUSY",
+        "The service is busy; try again shortly",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    ).response()
 
 
 metrics_router = APIRouter()

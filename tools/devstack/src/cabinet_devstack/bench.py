@@ -203,14 +203,18 @@ class FilingPath:
                     files=[("receipts", ("r.csv", receipt, "text/csv"))],
                     headers={"Idempotency-Key": key},
                 )
-                break
             except httpx.TransportError:
                 # A connection dropped (keep-alive race on a loaded machine): sent again
                 # with the same key, as a real client would; the time counts.
                 if attempt == 4:
                     raise
                 await asyncio.sleep(0.2 * 2**attempt)
-        return response
+                continue
+            if response.status_code != 503 or attempt == 4:
+                return response
+            # Busy (every database connection in use): back after Retry-After, as asked.
+            await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def end_to_end(
