@@ -232,20 +232,25 @@ def _stat_fields(pid: int | str) -> list[str] | None:
     return text.rsplit(")", 1)[1].split()
 
 
-def session_cpu_seconds(pid_path: Path) -> float | None:
-    """CPU time (user and system) used so far by every process in the session the process
-    named by pid_path leads: the process and its children, e.g. PostgreSQL's backends.
-    None if it is not running."""
+def tree_cpu_seconds(pid_path: Path) -> float | None:
+    """CPU time (user and system) used so far by the process named by pid_path and all its
+    descendants, living (PostgreSQL's backends, a forkserver) or exited and reaped (a
+    file check's child). None if it is not running."""
     pid = _read_pid(pid_path)
-    leader = _stat_fields(pid) if pid is not None else None
-    if leader is None:
+    if pid is None or _stat_fields(pid) is None:
         return None
-    session = leader[3]
-    ticks = 0
+    children: dict[str, list[str]] = {}
+    ticks: dict[str, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        fields = _stat_fields(entry.name) if entry.name.isdigit() else None
+        if fields is None:
             continue
-        fields = _stat_fields(entry.name)
-        if fields is not None and fields[3] == session:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        children.setdefault(fields[1], []).append(entry.name)
+        # utime, stime, and the same of its children that have exited and been waited for
+        ticks[entry.name] = sum(int(fields[i]) for i in (11, 12, 13, 14))
+    total, todo = 0, [str(pid)]
+    while todo:
+        current = todo.pop()
+        total += ticks.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total / os.sysconf("SC_CLK_TCK")

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from cabinet_devstack.processes import session_cpu_seconds
+from cabinet_devstack.processes import tree_cpu_seconds
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
 SAMPLES_PER_S = 50
@@ -32,7 +32,7 @@ def _own_cpu_seconds() -> float:
 def _cpu(pid_files: Mapping[str, Path]) -> dict[str, float | None]:
     return {
         BENCH: _own_cpu_seconds(),
-        **{name: session_cpu_seconds(path) for name, path in pid_files.items()},
+        **{name: tree_cpu_seconds(path) for name, path in pid_files.items()},
     }
 
 
