@@ -204,11 +204,6 @@ def test_a_405_names_every_documented_method_of_the_path() -> None:
 
 
 def test_a_service_out_of_database_connections_is_busy_not_broken() -> None:
-    @asynccontextmanager
-    async def no_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-
-    app = create_service_app("Busy", no_lifespan, max_request_bytes=1024)
     engine = create_async_engine(
         "sqlite+aiosqlite://",
         poolclass=AsyncAdaptedQueuePool,
@@ -216,14 +211,22 @@ def test_a_service_out_of_database_connections_is_busy_not_broken() -> None:
         max_overflow=0,
         pool_timeout=0.1,
     )
-    app.state.runtime = ServiceRuntime(engine, session_factory(engine))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = ServiceRuntime(engine, session_factory(engine))
+        yield
+        await engine.dispose()
+
+    app = create_service_app("Busy", lifespan, max_request_bytes=1024)
 
     @app.get("/filings")
     async def filings(session: DbSession) -> None:
         async with engine.connect():  # the pool's only connection, busy elsewhere
             await session.execute(text("SELECT 1"))
 
-    answer = TestClient(app, raise_server_exceptions=False).get("/filings")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/filings")
     assert (answer.status_code, answer.json()["code"], answer.headers["retry-after"]) == (
         503,
         "SERVICE_BUSY",
