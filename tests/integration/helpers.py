@@ -96,6 +96,13 @@ async def eventually(
         await asyncio.sleep(0.2)
 
 
+def latest_history_entry(obligation: dict[str, Any]) -> dict[str, Any]:
+    """The obligation's newest history entry, or an empty one before its first status change
+    has come back over Kafka (so a probe keeps polling instead of failing)."""
+    history: list[dict[str, Any]] = obligation["history"]
+    return history[-1] if history else {"actor": None, "detail": "", "reasons": []}
+
+
 async def obligation_in_status(
     cycles: httpx.AsyncClient,
     department_id: str,

@@ -8,7 +8,7 @@ import httpx
 from cabinet_common.auth.principal import Principal, Role
 from cabinet_devstack.stack import Stack
 from tests.integration.conftest import Department
-from tests.integration.helpers import eventually
+from tests.integration.helpers import eventually, latest_history_entry
 
 
 async def test_extending_a_due_date_moves_it_everywhere(
@@ -40,8 +40,8 @@ async def test_extending_a_due_date_moves_it_everywhere(
 
     async def extension_in_history() -> str | None:
         # The history entry comes from the workflow's ObligationStatusChanged, over Kafka.
-        history = (await cycles.get(path)).json()["history"]
-        return history[-1]["actor"] if history[-1]["actor"] != "system" else None
+        actor: str | None = latest_history_entry((await cycles.get(path)).json())["actor"]
+        return actor if actor != "system" else None
 
     assert await eventually(extension_in_history, what="the extension in the history") == (
         "clerk-3"

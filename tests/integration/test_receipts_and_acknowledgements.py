@@ -16,6 +16,7 @@ from tests.integration.conftest import Department
 from tests.integration.helpers import (
     VAT_ANSWERS,
     eventually,
+    latest_history_entry,
     obligation_in_status,
     receipt_line,
     submit,
@@ -164,7 +165,7 @@ async def test_a_possible_duplicate_is_held_for_a_caseworker_who_accepts_it(
 
     async def held() -> dict[str, object] | None:
         body = (await cycles.get(f"/departments/{department.id}/obligations/{second}")).json()
-        detail = body["history"][-1]["detail"]
+        detail = latest_history_entry(body)["detail"]
         return body if "held for a caseworker" in detail else None
 
     obligation: Any = await eventually(held, what="the submission to be held")

@@ -15,6 +15,7 @@ from tests.integration.browser.steps import return_the_second_receipt
 from tests.integration.conftest import Department
 from tests.integration.helpers import (
     eventually,
+    latest_history_entry,
     obligation_in_status,
     receipt_line,
     submit,
@@ -41,7 +42,7 @@ async def hold_for_a_caseworker(
 
     async def held() -> bool | None:
         body = (await cycles.get(f"/departments/{department.id}/obligations/{second}")).json()
-        return True if "held for a caseworker" in body["history"][-1]["detail"] else None
+        return True if "held for a caseworker" in latest_history_entry(body)["detail"] else None
 
     await eventually(held, what="the return to be held for a caseworker")
     return second

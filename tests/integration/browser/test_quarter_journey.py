@@ -17,7 +17,7 @@ from tests.integration.browser.steps import (
     file_a_return,
     return_the_second_receipt,
 )
-from tests.integration.helpers import eventually, obligation_in_status
+from tests.integration.helpers import eventually, latest_history_entry, obligation_in_status
 
 
 async def test_a_quarter_filed_returned_resubmitted_and_seen(
@@ -49,7 +49,7 @@ async def test_a_quarter_filed_returned_resubmitted_and_seen(
 
         async def held() -> bool | None:
             path = f"/departments/{department.id}/obligations/{obligation_b}"
-            detail = (await cycles.get(path)).json()["history"][-1]["detail"]
+            detail = latest_history_entry((await cycles.get(path)).json())["detail"]
             return True if "held for a caseworker" in detail else None
 
         await eventually(held, what="filer-b's return to be held")

@@ -18,7 +18,7 @@ from cabinet_devstack.web_accounts import department_accounts, save_accounts
 from tests.integration.browser.browser_support import Report, Visitor
 from tests.integration.browser.conftest import WebDepartment
 from tests.integration.conftest import CURRENT_QUARTER, Department
-from tests.integration.helpers import eventually, obligation_in_status, submit
+from tests.integration.helpers import eventually, latest_history_entry, obligation_in_status, submit
 from tests.integration.test_receipt_reading import reading_vat_return
 from tests.receipt_corpus import make_receipt
 
@@ -76,7 +76,7 @@ async def test_the_reading_beside_the_typed_line_and_the_return_filled_in(
         body = (
             await cycles.get(f"/departments/{department.id}/obligations/{obligation_id}")
         ).json()
-        return True if "held for a caseworker" in body["history"][-1]["detail"] else None
+        return True if "held for a caseworker" in latest_history_entry(body)["detail"] else None
 
     await eventually(held, timeout_s=240, what="the return to be held for a caseworker")
 
